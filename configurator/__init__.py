@@ -1,0 +1,73 @@
+"""C2B order configurator: the Flask application factory."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from .config import DEFAULTS, ROOT, from_environment
+
+DEV_SECRET = "dev-only-not-secret"
+
+
+class ConfigurationError(RuntimeError):
+    """A setting is missing or wrong; the message says which and what to do."""
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app: defaults, then environment, then `overrides`."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(DEFAULTS)
+    app.config.update(from_environment())
+    app.config.update(overrides or {})
+    _finish_config(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    cfg = app.config
+    if not cfg.get("SECRET_KEY"):
+        if cfg["ENV"] == "production":
+            raise ConfigurationError(
+                "CONFIGURATOR_SECRET_KEY is not set: production refuses to start without a "
+                "secret key. Set it to a long random string (python -c 'import secrets; "
+                "print(secrets.token_hex(32))')."
+            )
+        cfg["SECRET_KEY"] = DEV_SECRET
+    url = cfg.get("DATABASE_URL") or "sqlite:///" + os.path.join(app.instance_path, "configurator.db")
+    cfg["SQLALCHEMY_DATABASE_URI"] = url
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    cfg["STORAGE_DIR"] = cfg.get("STORAGE_DIR") or os.path.join(app.instance_path, "workorders")
+    cfg["RATELIMIT_ENABLED"] = cfg.get("RATELIMIT_ENABLED", True)
+
+
+def _init_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (registers the tables)
+    from .extensions import csrf, db, limiter, login_manager, migrate
+    from .specs_registry import init_registry
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "planner.login"
+    limiter.init_app(app)
+    init_registry(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .cli import register_cli
+    from .web import api, partners, planner, shop
+
+    for module in (shop, api, planner, partners):
+        app.register_blueprint(module.bp)
+    register_cli(app)

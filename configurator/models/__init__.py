@@ -1,0 +1,4 @@
+"""Typed SQLAlchemy 2.x models; importing this package registers every table."""
+from .catalog import CapacityBooking, MaterialStock, SpecSource  # noqa: F401
+from .orders import Draft, Order, Unit, UnitEvent, WorkOrder  # noqa: F401
+from .users import User  # noqa: F401

@@ -1,0 +1,1 @@
+"""Work orders: the traveller of each unit, rendered to HTML then PDF."""

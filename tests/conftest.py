@@ -1,0 +1,86 @@
+"""Fixtures: a real app on a real database (SQLite per test, or PostgreSQL when
+CONFIGURATOR_TEST_DATABASE_URL is set), a test client, and small factories."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from configurator import create_app
+from configurator.config import ROOT
+from configurator.extensions import db as _db
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TEST_DATABASE_URL = os.environ.get("CONFIGURATOR_TEST_DATABASE_URL")
+
+
+def _reset_postgres(app) -> None:
+    with app.app_context():
+        _db.session.remove()
+        _db.drop_all()
+        _db.create_all()
+
+
+@pytest.fixture
+def app_config(tmp_path) -> dict:
+    """Overrides for the app under test; tests may update it before asking for `app`."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "DATABASE_URL": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.db'}",
+        "STORAGE_DIR": str(tmp_path / "storage"),
+        "SPECS_DIR": str(ROOT / "specs"),
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    if TEST_DATABASE_URL:
+        _reset_postgres(app)
+    else:
+        with app.app_context():
+            _db.create_all()
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        if TEST_DATABASE_URL:
+            _db.drop_all()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    with app.app_context():
+        yield _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def catalog(app):
+    return app.extensions["catalog"]
+
+
+def csrf_from(html: str | bytes) -> str:
+    """The CSRF token of the first form in a page, as a browser would send it back."""
+    text = html.decode() if isinstance(html, bytes) else html
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', text) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', text)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture
+def specs_copy(tmp_path) -> Path:
+    """A writable copy of the shipped specs, for tests that break or change one."""
+    target = tmp_path / "specs"
+    shutil.copytree(ROOT / "specs", target)
+    return target
