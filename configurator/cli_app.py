@@ -4,9 +4,12 @@ from __future__ import annotations
 import click
 from flask import Flask
 
+from .cli_partners import partners
+
 
 def register(app: Flask) -> None:
     app.cli.add_command(init_db)
+    app.cli.add_command(partners)
 
 
 @click.command("init-db")

@@ -2,3 +2,5 @@
 from .catalog import CapacityBooking, MaterialStock, SpecSource  # noqa: F401
 from .orders import Draft, Order, Unit, UnitEvent, WorkOrder  # noqa: F401
 from .users import User  # noqa: F401
+from .partners import (  # noqa: F401
+    ApiKey, IdempotencyRecord, Partner, PartnerStaff, Webhook, WebhookDelivery)

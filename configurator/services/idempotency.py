@@ -1,0 +1,155 @@
+"""`Idempotency-Key`: a retried post gets the first answer, never a second order.
+
+The first request inserts a "processing" record and commits; the unique (partner, key) constraint
+makes every concurrent twin fail that insert and answer 409 (or replay once done). The record is
+marked done *in the order's own transaction* (a flush hook links it to the new order), so a
+committed order always has a done record: a crash can lose the stored body, never duplicate the
+order. A record left "processing" by a crashed process is taken over after `LEASE`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import delete, event, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import IdempotencyRecord, Order
+from ..models._types import utcnow
+
+LEASE = timedelta(minutes=5)
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A response as stored: status, JSON body text, extra headers."""
+    status: int
+    body: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class IdempotencyConflict(Exception):
+    """The key cannot be used now: 409 (first request still running) or 422 (other body)."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def fingerprint(fields: Mapping[str, list[str]], files: Mapping[str, bytes] | None = None) -> str:
+    """The same form, in any field order, gives the same fingerprint."""
+    canonical = {"fields": sorted((k, list(v)) for k, v in fields.items()),
+                 "files": sorted((k, hashlib.sha256(v).hexdigest()) for k, v in (files or {}).items())}
+    return hashlib.sha256(json.dumps(canonical).encode("utf-8")).hexdigest()
+
+
+def check_key(key: str) -> str | None:
+    """A reason the key is unusable, or None."""
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable() or not key.isascii():
+        return f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable ASCII characters."
+    return None
+
+
+def run_once(partner_id: int, key: str, fp: str, handle: Callable[[], Answer],
+             rebuild: Callable[[Order], Answer]) -> Answer:
+    """`handle()` at most once per (partner, key); later calls get its stored answer."""
+    record = _claim(partner_id, key, fp)
+    if record is None:
+        return _replay(_existing(partner_id, key, fp), rebuild)
+    try:
+        with _done_with_new_order(record):
+            answer = handle()
+    except BaseException:
+        _release(record.id)
+        raise
+    _store(record.id, answer)
+    return answer
+
+
+def _claim(partner_id: int, key: str, fp: str) -> IdempotencyRecord | None:
+    """Our new "processing" record; None when a finished twin exists."""
+    record = IdempotencyRecord(partner_id=partner_id, key=key, fingerprint=fp)
+    db.session.add(record)
+    try:
+        db.session.commit()
+        return record
+    except IntegrityError:
+        db.session.rollback()
+    existing = _existing(partner_id, key, fp)
+    if existing.state == "done":
+        return None
+    if existing.locked_at < utcnow() - LEASE and _take_over(existing):
+        return existing
+    raise IdempotencyConflict(409, "A request with this Idempotency-Key is still being "
+                                   "processed; retry in a moment to get its answer.")
+
+
+def _existing(partner_id: int, key: str, fp: str) -> IdempotencyRecord:
+    existing = db.session.scalar(select(IdempotencyRecord).where(
+        IdempotencyRecord.partner_id == partner_id, IdempotencyRecord.key == key))
+    if existing is None:  # the first request failed and released the key between our steps
+        raise IdempotencyConflict(409, "A request with this Idempotency-Key just failed; "
+                                       "retry it.")
+    if existing.fingerprint != fp:
+        raise IdempotencyConflict(422, "This Idempotency-Key was used with a different body; "
+                                       "use a new key for a different order.")
+    return existing
+
+
+def _take_over(record: IdempotencyRecord) -> bool:
+    """Claim a record abandoned by a crashed process; only one taker wins."""
+    result = db.session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.id == record.id, IdempotencyRecord.state == "processing",
+               IdempotencyRecord.locked_at == record.locked_at)
+        .values(locked_at=utcnow()))
+    db.session.commit()
+    return result.rowcount == 1
+
+
+@contextmanager
+def _done_with_new_order(record: IdempotencyRecord) -> Iterator[None]:
+    """Whatever commits a new Order during the block also marks `record` done, atomically."""
+    session = db.session()
+    record_id = record.id
+
+    def link(sess, _context, _instances) -> None:
+        order = next((obj for obj in sess.new if isinstance(obj, Order)), None)
+        if order is not None:
+            mine = sess.get(IdempotencyRecord, record_id)
+            mine.order, mine.state, mine.response_status = order, "done", 201
+
+    event.listen(session, "before_flush", link)
+    try:
+        yield
+    finally:
+        event.remove(session, "before_flush", link)
+
+
+def _store(record_id: int, answer: Answer) -> None:
+    db.session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == record_id).values(
+        state="done", response_status=answer.status, response_body=answer.body,
+        response_headers=answer.headers))
+    db.session.commit()
+
+
+def _release(record_id: int) -> None:
+    """An unexpected failure: forget the key so a retry can run (no order was committed)."""
+    db.session.rollback()
+    db.session.execute(delete(IdempotencyRecord).where(
+        IdempotencyRecord.id == record_id, IdempotencyRecord.order_id.is_(None)))
+    db.session.commit()
+
+
+def _replay(record: IdempotencyRecord, rebuild: Callable[[Order], Answer]) -> Answer:
+    if record.response_body is None and record.order is not None:
+        return rebuild(record.order)  # the process stopped after the order, before storing
+    return Answer(record.response_status or 500, record.response_body or "{}",
+                  dict(record.response_headers or {}))
