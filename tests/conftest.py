@@ -84,3 +84,50 @@ def specs_copy(tmp_path) -> Path:
     target = tmp_path / "specs"
     shutil.copytree(ROOT / "specs", target)
     return target
+
+
+# -- shop and order service (issue 3) -------------------------------------------------------
+
+def complete_design(spec, options: dict | None = None) -> dict:
+    """A valid design for `spec`, found through the engine: the given choices, then defaults or
+    the first possible choice, then each measurement near its typical value inside the range
+    still allowed."""
+    import string
+    from decimal import Decimal
+
+    from configurator.domain import propagate, validate
+    from configurator.domain.engine import applies
+
+    design: dict = {"options": {}, "measurements": {}, "texts": {}}
+    for option in spec.options:
+        prop = propagate(spec, design)
+        if not prop.active.get(option.id, True):
+            continue
+        states = prop.options[option.id]
+        wanted = (options or {}).get(option.id, option.default)
+        if wanted is None or not states.get(wanted) or not states[wanted].available:
+            wanted = next(c for c, st in states.items() if st.available)
+        design["options"][option.id] = wanted
+    for m in spec.measurements:
+        r = propagate(spec, design).measurements[m.id]
+        target = m.typical if m.typical is not None else (r.min + r.max) / 2
+        target = min(max(Decimal(target), r.min), r.max)
+        value = m.min + ((target - m.min) // m.step) * m.step
+        value = value if value >= r.min else r.min
+        design["measurements"][m.id] = int(value) if value == int(value) else float(value)
+    for t in spec.texts:
+        if t.required and applies(spec, t.when, design["options"]):
+            char = next(c for c in string.ascii_uppercase + string.digits
+                        if __import__("re").fullmatch(f"[{t.allowed}]", c))
+            design["texts"][t.id] = char * min(2, t.max_length)
+    result = validate(spec, design)
+    assert result.valid, result.as_dict()
+    return design
+
+
+@pytest.fixture
+def customer():
+    from configurator.services.orders import CustomerDetails
+
+    return CustomerDetails(name="Ana Sousa", email="ana@example.com",
+                           address="Rua das Flores 12\n4050-262 Porto\nPortugal")

@@ -1,0 +1,336 @@
+"""Placing an order: check everything again, reserve stock, book capacity, store snapshots.
+
+The shop, the partners' intake and the demo data all come through `place_order`; nothing is
+written unless the whole order can be made.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+
+from ..domain import bill_of_materials, quote, routing, validate
+from ..domain.model import ProductSpec
+from ..extensions import db
+from ..models import Order, Unit, UnitEvent, WorkOrder
+from ..models._types import utcnow
+from ..specs_registry import catalog, remember_spec_version
+from . import capacity, stock
+
+log = logging.getLogger(__name__)
+
+MAX_UNITS = 50  # per order; bigger batches go through a planner
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read out on the phone
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class CustomerDetails:
+    name: str
+    email: str
+    address: str
+
+
+@dataclass(frozen=True)
+class UnitRequest:
+    product_id: str
+    design: dict
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Problem:
+    unit: int | None  # 1-based position in the order; None for the order itself
+    field: str  # "customer.email", "options.fabric", "measurements.chest", "units" ...
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"unit {self.unit}: " if self.unit is not None else ""
+        return f"{where}{self.field}: {self.message}"
+
+
+class OrderRejected(Exception):
+    """The order cannot be made as asked; `problems` says what to change, field by field."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        super().__init__("; ".join(str(p) for p in self.problems) or "the order was rejected")
+
+
+class OutOfStock(OrderRejected):
+    """A material ran out between designing and ordering."""
+
+
+class CapacityExhausted(OrderRejected):
+    """The line has no room within the booking horizon."""
+
+
+@dataclass
+class _Priced:
+    """One unit after checking: its spec, design and the snapshots to store."""
+    position: int
+    request: UnitRequest
+    spec: ProductSpec
+    design: dict
+    quote: dict
+    price: Decimal
+    bill: list[dict] = field(default_factory=list)
+    routing: list[dict] = field(default_factory=list)
+
+
+def place_order(customer: CustomerDetails, units: Sequence[UnitRequest], *, source: str = "shop",
+                partner_id: int | None = None, partner_reference: str | None = None,
+                today: date | None = None) -> Order:
+    """Check and store an order in one transaction, then hand its work orders to the renderer."""
+    customer = _clean_customer(customer)
+    priced = _check_units(units)
+    today = today or date.today()
+    try:
+        order = _store(customer, priced, source, partner_id, partner_reference, today)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    _enqueue([unit.id for unit in order.units])
+    return order
+
+
+def _enqueue(unit_ids: list[int]) -> None:
+    from ..workorders.queue import enqueue_renders
+
+    try:
+        enqueue_renders(unit_ids)
+    except Exception:  # the order is stored; pending work orders can be rendered again later
+        log.exception("could not enqueue work orders for units %s", unit_ids)
+
+
+# -- checking -------------------------------------------------------------------------------
+
+def _clean_customer(customer: CustomerDetails) -> CustomerDetails:
+    problems = []
+    name = _text(customer.name)
+    address = _text(customer.address, multiline=True)
+    email = _text(customer.email)
+    if not name:
+        problems.append(Problem(None, "customer.name", "required", "Please enter your name."))
+    elif len(name) > 200:
+        problems.append(Problem(None, "customer.name", "length",
+                                "The name is too long: 200 characters at most."))
+    try:
+        email = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        problems.append(Problem(None, "customer.email", "email",
+                                f"Please check the email address: {exc}"))
+    if not address:
+        problems.append(Problem(None, "customer.address", "required",
+                                "Please enter the shipping address."))
+    elif len(address) > 1000:
+        problems.append(Problem(None, "customer.address", "length",
+                                "The address is too long: 1000 characters at most."))
+    if problems:
+        raise OrderRejected(problems)
+    return CustomerDetails(name=name, email=email, address=address)
+
+
+def _text(value: Any, multiline: bool = False) -> str:
+    if not isinstance(value, str):
+        return ""
+    lines = [" ".join(line.split()) for line in value.replace("\r\n", "\n").split("\n")]
+    text = "\n".join(line for line in lines if line) if multiline else " ".join(lines)
+    return text.replace("\x00", "").strip()
+
+
+def _check_units(units: Sequence[UnitRequest]) -> list[_Priced]:
+    if not units:
+        raise OrderRejected([Problem(None, "units", "required", "The order has no units.")])
+    if len(units) > MAX_UNITS:
+        raise OrderRejected([Problem(None, "units", "too-many", (
+            f"An order can hold {MAX_UNITS} units at most; split it into several orders."))])
+    problems: list[Problem] = []
+    priced = []
+    for position, request in enumerate(units, start=1):
+        try:
+            priced.append(_check_unit(position, request))
+        except OrderRejected as exc:
+            problems.extend(exc.problems)
+    if not problems:
+        problems = _check_currency(priced)
+    if problems:
+        raise OrderRejected(problems)
+    _apply_volume_tiers(priced)
+    return priced
+
+
+def _check_unit(position: int, request: UnitRequest) -> _Priced:
+    spec = catalog().products.get(request.product_id) if isinstance(
+        request.product_id, str) else None
+    if spec is None:
+        raise OrderRejected([Problem(position, "product", "unknown", (
+            f"There is no product {str(request.product_id)[:64]!r}; choose one from the catalog."))])
+    label = _text(request.label)
+    if len(label) > 200:
+        raise OrderRejected([Problem(position, "label", "length",
+                                     "The label is too long: 200 characters at most.")])
+    design = normalise_design(request.design)
+    result = validate(spec, design)
+    if not result.valid:
+        raise OrderRejected([
+            Problem(position, v.fields[0] if v.fields else "design", v.rule, v.message)
+            for v in result.violations])
+    price = quote(spec, design)
+    return _Priced(
+        position=position, request=UnitRequest(spec.id, design, label), spec=spec,
+        design=design, quote=price.as_dict(), price=price.total,
+        bill=[_jsonable(line) for line in bill_of_materials(spec, design)],
+        routing=[_jsonable(step) for step in routing(spec, design)])
+
+
+def normalise_design(design: Any) -> dict:
+    """The three sections of a design as plain dicts (anything else in it is dropped)."""
+    design = design if isinstance(design, Mapping) else {}
+    return {section: dict(design[section]) if isinstance(design.get(section), Mapping) else {}
+            for section in ("options", "measurements", "texts")}
+
+
+def _jsonable(value: Any) -> dict:
+    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in asdict(value).items()}
+
+
+def _check_currency(priced: list[_Priced]) -> list[Problem]:
+    currencies = {p.spec.currency for p in priced}
+    if len(currencies) <= 1:
+        return []
+    return [Problem(None, "units", "currency", (
+        f"These products are priced in different currencies ({', '.join(sorted(currencies))}); "
+        "order them separately."))]
+
+
+def _apply_volume_tiers(priced: list[_Priced]) -> None:
+    """Group orders: each product's best tier for its number of units, off every such unit."""
+    counts: dict[str, int] = {}
+    for p in priced:
+        counts[p.spec.id] = counts.get(p.spec.id, 0) + 1
+    for p in priced:
+        tiers = [t for t in p.spec.volume_tiers if counts[p.spec.id] >= t.min_units]
+        if not tiers or "discount" in p.quote:
+            continue
+        percent = max(t.percent_off for t in tiers)
+        discount = (p.price * percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+        p.price -= discount
+        p.quote = {**p.quote, "discount": str(discount), "percent_off": str(percent),
+                   "total_after_discount": str(p.price)}
+
+
+# -- storing --------------------------------------------------------------------------------
+
+def _store(customer: CustomerDetails, priced: list[_Priced], source: str,
+           partner_id: int | None, partner_reference: str | None, today: date) -> Order:
+    _reserve_stock(priced)
+    promised = _book_capacity(priced, today)
+    for spec in {p.spec.version: p.spec for p in priced}.values():
+        remember_spec_version(spec)
+    order = Order(
+        reference=_new_reference(), source=source, customer_name=customer.name,
+        email=customer.email, address=customer.address, currency=priced[0].spec.currency,
+        total=sum((p.price for p in priced), Decimal(0)), promised_date=max(promised),
+        partner_id=partner_id, partner_reference=partner_reference)
+    db.session.add(order)
+    for p, unit_date in zip(priced, promised):
+        order.units.append(_new_unit(p, unit_date))
+    db.session.flush()
+    stamp = utcnow().strftime("%y%m")
+    for unit in order.units:
+        unit.code = f"U-{stamp}-{unit.id:06d}"
+    return order
+
+
+def _new_unit(p: _Priced, promised: date) -> Unit:
+    unit = Unit(
+        code=f"tmp-{secrets.token_hex(12)}", position=p.position, label=p.request.label,
+        product_id=p.spec.id, spec_version=p.spec.version, design=p.design, quote=p.quote,
+        bill=p.bill, routing=p.routing, price=p.price, status="queued", promised_date=promised)
+    unit.work_order = WorkOrder(status="pending")
+    unit.events.append(UnitEvent(from_status=None, to_status="queued", actor="system",
+                                 note="order placed"))
+    return unit
+
+
+def _reserve_stock(priced: list[_Priced]) -> None:
+    by_product: dict[str, dict[str, Decimal]] = {}
+    for p in priced:
+        needs = by_product.setdefault(p.spec.id, {})
+        for line in p.bill:
+            needs[line["material"]] = needs.get(line["material"], Decimal(0)) + Decimal(
+                line["quantity"])
+    specs = {p.spec.id: p.spec for p in priced}
+    for product_id in sorted(by_product):
+        try:
+            stock.reserve(specs[product_id], by_product[product_id])
+        except stock.InsufficientStock as exc:
+            raise OutOfStock(_out_of_stock_problems(priced, exc)) from exc
+
+
+def _out_of_stock_problems(priced: list[_Priced], exc: stock.InsufficientStock) -> list[Problem]:
+    problems = []
+    for p in priced:
+        if p.spec.id != exc.product_id:
+            continue
+        if any(line["material"] == exc.material_id for line in p.bill):
+            material = p.spec.material(exc.material_id)
+            name = material.name if material else exc.material_id
+            problems.append(Problem(p.position, _field_of_material(p, exc.material_id),
+                                    "out-of-stock", (
+                f"{name} is out of stock ({exc.available} {material.unit if material else ''} "
+                f"left, {exc.needed} needed for the order); please choose another.").replace(
+                    " )", ")")))
+    return problems
+
+
+def _field_of_material(p: _Priced, material_id: str) -> str:
+    """The option whose chosen choice brings this material in, so the shopper knows what to change."""
+    for usage in p.spec.usage:
+        if usage.material_of:
+            option = p.spec.option(usage.material_of)
+            choice = option.choice(p.design["options"].get(usage.material_of, "")) if option else None
+            if choice is not None and choice.material == material_id:
+                return f"options.{usage.material_of}"
+    return "design"
+
+
+def _book_capacity(priced: list[_Priced], today: date) -> list[date]:
+    dates = []
+    for p in priced:
+        start = capacity.earliest_start(p.spec.line, p.spec.lead_time_days, today)
+        try:
+            dates.append(capacity.book_unit(p.spec.line, p.routing, start))
+        except capacity.NoCapacity as exc:
+            raise CapacityExhausted([Problem(p.position, "routing", "capacity", (
+                f"The workshop cannot take this unit within {capacity.HORIZON_DAYS} days "
+                f"({exc}); please try again later."))]) from exc
+    return dates
+
+
+def _new_reference() -> str:
+    for _ in range(20):
+        reference = "C2B-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+        taken = db.session.execute(
+            select(Order.id).where(Order.reference == reference)).first()
+        if taken is None:
+            return reference
+    raise RuntimeError("could not find a free order reference")
+
+
+def order_by_tracking_token(token: str) -> Order | None:
+    """The order behind a tracking link, or None (also for malformed tokens)."""
+    if not isinstance(token, str) or not 16 <= len(token) <= 64:
+        return None
+    return db.session.execute(
+        select(Order).where(Order.tracking_token == token)).scalar_one_or_none()
