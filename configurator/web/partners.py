@@ -10,7 +10,7 @@ import json
 import time
 from decimal import Decimal
 
-from flask import (Blueprint, Response, abort, current_app, g, jsonify, redirect, render_template,
+from flask import (Blueprint, Response, abort, current_app, jsonify, redirect, render_template,
                    request, session, url_for)
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
@@ -46,18 +46,20 @@ partner_limit = limiter.shared_limit(lambda: current_app.config["PARTNER_RATE_LI
 
 
 def _partner(required: bool = True):
-    """The partner of this request's key (looked up once per request)."""
-    if "partner_auth" not in g:
+    """The partner of this request's key (looked up once per request: the limiter asks too)."""
+    env = request.environ
+    if "configurator.partner" not in env:
         try:
-            g.partner_auth = partners.authenticate(request.headers.get("Authorization"))
+            env["configurator.partner"] = partners.authenticate(request.headers.get("Authorization"))
         except AuthenticationFailed as exc:
-            g.partner_auth = exc
-    if isinstance(g.partner_auth, AuthenticationFailed):
+            env["configurator.partner"] = exc
+    found = env["configurator.partner"]
+    if isinstance(found, AuthenticationFailed):
         if not required:
             return None
-        headers = {"WWW-Authenticate": 'Bearer realm="partners"'} if g.partner_auth.status == 401 else {}
-        raise ApiError(g.partner_auth.status, g.partner_auth.message, headers)
-    return g.partner_auth
+        headers = {"WWW-Authenticate": 'Bearer realm="partners"'} if found.status == 401 else {}
+        raise ApiError(found.status, found.message, headers)
+    return found
 
 
 def _posted() -> tuple[dict[str, list[str]], tuple[str, ...]]:

@@ -1,0 +1,200 @@
+"""The partner API through the test client: answers, errors, ownership, idempotency, limits."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from configurator.models import ApiKey, IdempotencyRecord, Order
+from configurator.services import partners as service
+from partners_support import FORM, app_config, make_partner, other_partner, partner  # noqa: F401
+
+URL = "/partners/v1/orders"
+
+
+def count_orders(db) -> int:
+    return db.session.scalar(select(func.count(Order.id)))
+
+
+def test_post_places_the_order_and_answers_201_with_location(client, db, partner):
+    response = client.post(URL, data=FORM, headers=partner.headers)
+    assert response.status_code == 201
+    body = response.get_json()
+    assert response.headers["Location"].endswith(f"/partners/v1/orders/{body['id']}")
+    assert body["partner_reference"] == "PO-1001"
+    assert body["total"] == "45.00" and body["promised_date"]
+    assert [u["product"] for u in body["units"]] == ["tee"]
+    order = db.session.get(Order, body["id"])
+    assert (order.partner_id, order.source) == (partner.id, "partner")
+    assert order.units[0].design["measurements"] == {"chest": 100.5}
+
+
+def test_multipart_post_is_read_like_a_urlencoded_one(client, partner):
+    response = client.post(URL, data=FORM, headers=partner.headers,
+                           content_type="multipart/form-data")
+    assert response.status_code == 201
+
+
+def test_several_units_are_read_from_unit_fields(client, partner):
+    form = {k: v for k, v in FORM.items() if not k.startswith(("option.", "measure.", "text."))}
+    form.update({"units": "2", "unit-1.option.colour": "white", "unit-1.option.fit": "regular",
+                 "unit-1.measure.chest": "130", "unit-1.label": "for Rui",
+                 "unit-2.option.colour": "black", "unit-2.option.fit": "slim",
+                 "unit-2.measure.chest": "90"})
+    response = client.post(URL, data=form, headers=partner.headers)
+    assert response.status_code == 201, response.get_json()
+    units = response.get_json()["units"]
+    assert [(u["position"], u["label"], u["price"]) for u in units] == [
+        (1, "for Rui", "40.00"), (2, "", "45.00")]
+
+
+def test_a_bad_post_lists_every_problem_by_partner_field_and_stores_nothing(client, db, partner):
+    form = {**FORM, "units": "2", "unit-1.option.colour": "white", "unit-1.option.fit": "slim",
+            "unit-1.measure.chest": "100", "unit-2.option.colour": "purple",
+            "unit-2.option.fit": "slim", "unit-2.measure.chest": "130", "customer_name": ""}
+    for name in ("option.colour", "option.fit", "measure.chest", "text.monogram"):
+        del form[name]
+    response = client.post(URL, data=form, headers=partner.headers)
+    assert response.status_code == 422
+    problems = {(p["field"], p["rule"]) for p in response.get_json()["problems"]}
+    assert {("customer_name", "required"), ("unit-2.option.colour", "choice"),
+            ("unit-2.measure.chest", "slim-chest")} <= problems, problems
+    assert all(p["message"] for p in response.get_json()["problems"])
+    assert count_orders(db) == 0
+
+
+def test_unreadable_fields_are_named(client, partner):
+    form = {**FORM, "measure.chest": "wide", "colour": "red"}
+    response = client.post(URL, data=form, headers=partner.headers)
+    problems = {(p["field"], p["rule"]) for p in response.get_json()["problems"]}
+    assert problems == {("measure.chest", "type"), ("colour", "unknown-field")}
+
+
+def test_missing_key_is_401_json(client):
+    response = client.post(URL, data=FORM)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "Authorization: Bearer" in response.get_json()["message"]
+
+
+def test_wrong_key_is_401(client, partner):
+    response = client.post(URL, data=FORM, headers={"Authorization": "Bearer pk_live_nope"})
+    assert response.status_code == 401
+
+
+def test_revoked_key_is_403_and_its_rotation_works(client, db, partner):
+    key = db.session.get(ApiKey, partner.key_id)
+    new = service.rotate_key(key)
+    assert client.post(URL, data=FORM, headers=partner.headers).status_code == 403
+    assert client.post(URL, data=FORM, headers={
+        "Authorization": f"Bearer {new.secret}"}).status_code == 201
+
+
+def test_only_the_hash_of_a_key_is_stored(db, partner):
+    key = db.session.get(ApiKey, partner.key_id)
+    assert partner.secret.startswith("pk_live_") and partner.secret not in (key.key_hash, key.prefix)
+    assert key.key_hash == service.hash_key(partner.secret)
+
+
+def test_a_partner_cannot_read_another_partners_order(client, partner, other_partner):
+    order_id = client.post(URL, data=FORM, headers=partner.headers).get_json()["id"]
+    assert client.get(f"{URL}/{order_id}", headers=partner.headers).status_code == 200
+    response = client.get(f"{URL}/{order_id}", headers=other_partner.headers)
+    assert response.status_code == 404 and response.get_json()["status"] == 404
+    assert client.get(URL, headers=other_partner.headers).get_json()["total"] == 0
+
+
+def test_the_list_is_paginated_newest_first(client, partner):
+    ids = [client.post(URL, data={**FORM, "partner_reference": f"PO-{n}"},
+                       headers=partner.headers).get_json()["id"] for n in range(3)]
+    first = client.get(f"{URL}?per_page=2", headers=partner.headers).get_json()
+    assert [o["id"] for o in first["orders"]] == ids[::-1][:2] and first["total"] == 3
+    second = client.get(first["next"], headers=partner.headers).get_json()
+    assert [o["id"] for o in second["orders"]] == ids[:1] and second["next"] is None
+    found = client.get(f"{URL}?partner_reference=PO-1", headers=partner.headers).get_json()
+    assert [o["id"] for o in found["orders"]] == [ids[1]]
+
+
+def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer(client, db, partner):
+    headers = {**partner.headers, "Idempotency-Key": "retry-1"}
+    first = client.post(URL, data=FORM, headers=headers)
+    again = client.post(URL, data=dict(reversed(list(FORM.items()))), headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.data == first.data and again.headers["Location"] == first.headers["Location"]
+    assert count_orders(db) == 1
+
+
+def test_the_same_idempotency_key_with_another_body_is_422(client, db, partner):
+    headers = {**partner.headers, "Idempotency-Key": "retry-2"}
+    client.post(URL, data=FORM, headers=headers)
+    response = client.post(URL, data={**FORM, "measure.chest": "101"}, headers=headers)
+    assert response.status_code == 422 and "different body" in response.get_json()["message"]
+    assert count_orders(db) == 1
+
+
+def test_a_rejected_post_is_replayed_too_and_stores_nothing(client, db, partner):
+    headers = {**partner.headers, "Idempotency-Key": "bad-1"}
+    first = client.post(URL, data={**FORM, "measure.chest": "500"}, headers=headers)
+    again = client.post(URL, data={**FORM, "measure.chest": "500"}, headers=headers)
+    assert first.status_code == again.status_code == 422 and first.data == again.data
+    assert count_orders(db) == 0
+
+
+def test_a_retry_while_the_first_is_processing_is_409(client, db, partner):
+    from configurator.services.idempotency import fingerprint
+
+    body = {k: [v] for k, v in FORM.items()}
+    db.session.add(IdempotencyRecord(partner_id=partner.id, key="busy", state="processing",
+                                     fingerprint=fingerprint(body)))
+    db.session.commit()
+    response = client.post(URL, data=FORM, headers={**partner.headers, "Idempotency-Key": "busy"})
+    assert response.status_code == 409 and response.headers["Retry-After"] == "1"
+    assert count_orders(db) == 0
+
+
+def test_idempotency_keys_belong_to_one_partner(client, db, partner, other_partner):
+    client.post(URL, data=FORM, headers={**partner.headers, "Idempotency-Key": "k"})
+    response = client.post(URL, data=FORM, headers={**other_partner.headers,
+                                                    "Idempotency-Key": "k"})
+    assert response.status_code == 201 and count_orders(db) == 2
+
+
+def test_an_oversized_body_is_413_json(app, client, partner):
+    app.config["MAX_CONTENT_LENGTH"] = 2048
+    response = client.post(URL, data={**FORM, "text.monogram": "A" * 4096},
+                           headers=partner.headers)
+    assert response.status_code == 413 and "larger than 2048 bytes" in response.get_json()["message"]
+
+
+def test_too_many_requests_is_429_with_retry_after(app, client, partner, other_partner):
+    app.config["PARTNER_RATE_LIMIT"] = "2 per minute"
+    for _ in range(2):
+        assert client.get(URL, headers=partner.headers).status_code == 200
+    response = client.get(URL, headers=partner.headers)
+    assert response.status_code == 429
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    assert "Retry after" in response.get_json()["message"]
+    assert client.get(URL, headers=other_partner.headers).status_code == 200  # per partner
+
+
+def test_a_json_body_is_refused_with_415(client, partner):
+    response = client.post(URL, json=FORM, headers=partner.headers)
+    assert response.status_code == 415 and "form" in response.get_json()["message"]
+
+
+def test_a_disabled_partner_is_refused(app, client, db, partner):
+    from configurator.models import Partner
+
+    service.set_partner_active(db.session.get(Partner, partner.id), False)
+    assert client.post(URL, data=FORM, headers=partner.headers).status_code == 403
+
+
+def test_the_openapi_document_describes_the_api(client):
+    doc = client.get("/partners/v1/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.")
+    assert set(doc["paths"]) == {"/orders", "/orders/{order_id}"}
+    assert {"201", "401", "403", "409", "413", "422", "429"} <= set(
+        doc["paths"]["/orders"]["post"]["responses"])
+    assert doc["servers"][0]["url"].endswith("/partners/v1")
+
+
+def test_a_second_partner_can_be_made(app):
+    assert make_partner(app, "Third Shop").secret.startswith("pk_live_")
