@@ -1,9 +1,12 @@
-"""Hand work orders to the renderer. Owned by the work-order area; the order service calls it."""
+"""Hand work orders to the renderer. The order service calls this after its commit."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 
-def enqueue_renders(unit_ids: Sequence[int]) -> None:
-    """Render the work orders of these units in the background (after their order committed)."""
-    # Placeholder until the Celery task lands: rendering is then in-process or on workers.
+def enqueue_renders(unit_ids: Sequence[int], force: bool = False) -> None:
+    """Render these units' work orders: in-process without a broker, on workers with one."""
+    from .tasks import render_work_order
+
+    for unit_id in unit_ids:
+        render_work_order.delay(unit_id, force)

@@ -1,0 +1,159 @@
+"""Work order to HTML (Jinja2, plain values only), then HTML to PDF (WeasyPrint, offline)."""
+from __future__ import annotations
+
+import functools
+import io
+import logging
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import barcode
+import segno
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from ..config import ROOT
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = (ROOT / "static").resolve()
+STATIC_BASE_URL = STATIC_DIR.as_uri() + "/"
+PAPERS = {"A4": "A4", "LETTER": "letter"}  # our name -> CSS @page size
+
+
+class FetchRefused(ValueError):
+    """WeasyPrint asked for something outside our static files."""
+
+
+@functools.cache
+def _jinja() -> Environment:
+    # Our own environment (not Flask's) so workers and benchmarks render without an app.
+    return Environment(
+        loader=FileSystemLoader(str(ROOT / "templates" / "workorder")),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_work_order_html(context: dict) -> str:
+    """The traveller as HTML; `context` holds plain values (see context.work_order_context)."""
+    unit = context["unit"]
+    return _jinja().get_template("traveller.html").render(
+        **context,
+        barcode_svg=code128_svg(unit["code"]),
+        qr_svg=qr_svg(unit["url"]),
+    )
+
+
+def code128_svg(text: str, height: float = 11.0, module: float = 0.27) -> Markup:
+    """A Code 128 barcode as one inline SVG path (mm units): fast to draw, nothing to fetch."""
+    modules = barcode.get("code128", text).build()[0]
+    runs, x = [], 0
+    for bit, width in _runs(modules):
+        if bit == "1":
+            runs.append(f"M{x * module:.3f} 0h{width * module:.3f}v{height}h-{width * module:.3f}z")
+        x += width
+    width_mm = x * module
+    return Markup(
+        f'<svg class="barcode" xmlns="http://www.w3.org/2000/svg" width="{width_mm:.2f}mm" '
+        f'height="{height}mm" viewBox="0 0 {width_mm:.3f} {height}">'
+        f'<path fill="#000" d="{"".join(runs)}"/></svg>')
+
+
+def _runs(bits: str):
+    start = 0
+    for i in range(1, len(bits) + 1):
+        if i == len(bits) or bits[i] != bits[start]:
+            yield bits[start], i - start
+            start = i
+
+
+def qr_svg(url: str, size_mm: float = 22.0) -> Markup:
+    """The unit's page as a QR code, one inline SVG path."""
+    qr = segno.make(url, error="m")
+    out = io.BytesIO()
+    qr.save(out, kind="svg", xmldecl=False, svgns=True, svgclass=None, lineclass=None,
+            omitsize=True, border=2)
+    svg = out.getvalue().decode()
+    return Markup(svg.replace("<svg ", f'<svg class="qr" width="{size_mm}mm" height="{size_mm}mm" ', 1))
+
+
+def static_url_fetcher(url: str, *args, **kwargs) -> dict:
+    """Serve files under static/ and refuse everything else (file:, http:, data:, ...)."""
+    parts = urlsplit(url)
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+        raise FetchRefused(f"work orders load only our static files, not {url[:200]!r}")
+    path = Path(unquote(parts.path)).resolve()
+    if not path.is_relative_to(STATIC_DIR) or not path.is_file():
+        raise FetchRefused(f"work orders load only our static files, not {url[:200]!r}")
+    return {"string": path.read_bytes(), "redirected_url": url}
+
+
+class Renderer:
+    """One warm WeasyPrint: stylesheets parsed once, one font configuration reused."""
+
+    def __init__(self, stylesheet: Path = STATIC_DIR / "css" / "workorder.css"):
+        from weasyprint import CSS
+        from weasyprint.text.fonts import FontConfiguration
+
+        self.font_config = FontConfiguration()
+        base = stylesheet.read_text()
+        self.stylesheets = {
+            paper: CSS(string=base + f"\n@page {{ size: {size}; }}\n", base_url=STATIC_BASE_URL,
+                       url_fetcher=static_url_fetcher, font_config=self.font_config)
+            for paper, size in PAPERS.items()
+        }
+
+    def render(self, html: str, paper: str = "A4") -> tuple[bytes, int]:
+        """PDF bytes and page count."""
+        from weasyprint import HTML
+
+        stylesheet = self.stylesheets[paper_name(paper)]
+        document = HTML(string=html, base_url=STATIC_BASE_URL, url_fetcher=static_url_fetcher)
+        rendered = document.render(stylesheets=[stylesheet], font_config=self.font_config)
+        return rendered.write_pdf(), len(rendered.pages)
+
+    def pdf(self, html: str, paper: str = "A4") -> bytes:
+        return self.render(html, paper)[0]
+
+
+def paper_name(paper: str) -> str:
+    """'a4', 'letter', 'Letter' -> our key; anything else is a readable error."""
+    key = (paper or "A4").upper()
+    if key not in PAPERS:
+        raise ValueError(f"paper {paper!r} is not one of A4, Letter")
+    return key
+
+
+@functools.cache
+def _renderer() -> Renderer:
+    return Renderer()
+
+
+def html_to_pdf(html: str, paper: str = "A4") -> bytes:
+    """PDF bytes of the traveller HTML on A4 or US Letter, with the process's warm renderer."""
+    return _renderer().pdf(html, paper)
+
+
+def html_to_pdf_pages(html: str, paper: str = "A4") -> tuple[bytes, int]:
+    return _renderer().render(html, paper)
+
+
+def fast_subsetting_available() -> bool:
+    """True when WeasyPrint can subset fonts with HarfBuzz (libharfbuzz-subset0), not fontTools."""
+    from weasyprint.text.ffi import harfbuzz, harfbuzz_subset
+
+    return bool(harfbuzz_subset) and bool(harfbuzz.hb_version_atleast(4, 1, 0))
+
+
+def warn_if_slow() -> bool:
+    """Log a warning at start when rendering would take the ~5x slower fontTools path."""
+    if fast_subsetting_available():
+        return False
+    log.warning(
+        "libharfbuzz-subset0 is missing: work orders will render about five times slower "
+        "(fontTools subsetting). Install it: apt-get install libharfbuzz-subset0")
+    return True
+
