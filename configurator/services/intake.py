@@ -67,13 +67,17 @@ def read_form(values: Mapping[str, list[str]], products: Mapping, fallback_email
                 for name in files]
     form: dict[str, str] = {}
     for name, posted in values.items():
+        if not isinstance(name, str) or not name or not name.isprintable():
+            problems.append(FieldProblem(None, "unknown-field", "A field has no usable name "
+                                         "(empty, or with control characters)."))
+            continue
         if len(posted) > 1:
             problems.append(FieldProblem(name, "duplicate", f"{name} is given {len(posted)} times; "
                                          "send it once."))
-        elif len(posted[0]) > MAX_VALUE_LENGTH:
+        form[name] = posted[0] if posted else ""
+        if len(form[name]) > MAX_VALUE_LENGTH:
             problems.append(FieldProblem(name, "too-long", f"{name} is longer than "
                                          f"{MAX_VALUE_LENGTH} characters."))
-        form[name] = posted[-1] if posted else ""
     count, grouped = _unit_fields(form, problems)
     customer = _customer(form, fallback_email, problems)
     single = count == 1 and not grouped
@@ -81,9 +85,9 @@ def read_form(values: Mapping[str, list[str]], products: Mapping, fallback_email
     units = [_unit(prefix, grouped.get(k, {}) if prefix else _top_level(form), form, products,
                    problems) for k, prefix in enumerate(prefixes, start=1)]
     reference = form.get("partner_reference", "").strip()
-    if len(reference) > 200:
-        problems.append(FieldProblem("partner_reference", "length",
-                                     "partner_reference is 200 characters at most."))
+    if len(reference) > 200 or not reference.isprintable():
+        problems.append(FieldProblem("partner_reference", "length", "partner_reference is one "
+                                     "line of 200 printable characters at most."))
     if problems:
         raise IntakeRejected(problems)
     return Intake(customer, units, reference or None, prefixes)

@@ -67,7 +67,9 @@ def _posted() -> tuple[dict[str, list[str]], tuple[str, ...]]:
     if request.mimetype not in FORM_TYPES:
         raise ApiError(415, "Send the order as application/x-www-form-urlencoded or "
                             "multipart/form-data (an HTML form post).")
-    return request.form.to_dict(flat=False), tuple(request.files)
+    # A malformed multipart part can come without a name; keep it (as "") to report it.
+    fields = {name or "": values for name, values in request.form.to_dict(flat=False).items()}
+    return fields, tuple(name or "" for name in request.files)
 
 
 @api.post("/orders")
