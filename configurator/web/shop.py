@@ -1,11 +1,74 @@
-"""The shopper's pages: catalog, configurator, drafts, checkout, tracking."""
-from flask import Blueprint, render_template
+"""The shopper's pages: catalog, configurator, drafts, the order (cart and checkout), tracking."""
+from __future__ import annotations
 
+from flask import (Blueprint, abort, flash, redirect, render_template, request, session,
+                   url_for)
+
+from ..services import drafts, orders
 from ..specs_registry import catalog
+from . import shop_pages as pages
+from .forms import CheckoutForm, DraftForm, form_class, form_data_from_design
 
 bp = Blueprint("shop", __name__)
 
 
 @bp.get("/")
 def index():
-    return render_template("shop/catalog.html", products=list(catalog().products.values()))
+    return render_template("shop/catalog.html", products=pages.catalog_entries())
+
+
+@bp.route("/products/<product_id>", methods=["GET", "POST"])
+def configure(product_id: str):
+    spec = catalog().products.get(product_id) or abort(404)
+    start = pages.starting_point(spec, request.args)
+    form = form_class(spec)(data={**form_data_from_design(spec, start.design), "label": start.label})
+    parent = pages.clean_token(request.form.get("parent") or start.parent_token)
+    if request.method == "POST":
+        outcome = pages.submit_design(spec, form, request.form.get("action", "update"), parent)
+        if outcome.redirect:
+            flash(outcome.message, "success")
+            return redirect(outcome.redirect)
+        page = outcome.page
+    else:
+        page = pages.design_page(spec, pages.prune_inactive(spec, start.design), form)
+    return render_template("shop/configure.html", spec=spec, form=form, page=page,
+                           parent=parent, cart_size=len(pages.cart()))
+
+
+@bp.get("/d/<token>")
+def draft(token: str):
+    """The shareable link of a draft: the configurator, restored exactly."""
+    found = drafts.get_draft(token) or abort(404)
+    return redirect(url_for("shop.configure", product_id=found.product_id, draft=found.token))
+
+
+@bp.route("/order", methods=["GET", "POST"])
+def order():
+    form = CheckoutForm()
+    units, problems = pages.cart_units(), {}
+    if form.validate_on_submit():
+        try:
+            placed = orders.place_order(pages.customer_from(form), [u.request for u in units])
+        except orders.OrderRejected as exc:
+            problems = pages.attach_order_problems(form, exc)
+        else:
+            session.pop("cart", None)
+            flash(f"Thank you! Your order {placed.reference} is placed. "
+                  "Keep this page's address to follow it.", "success")
+            return redirect(url_for("shop.track", token=placed.tracking_token))
+    return render_template("shop/order.html", form=form, units=units, problems=problems,
+                           remove_form=DraftForm(), total=pages.cart_total(units)), (
+        422 if problems or form.errors else 200)
+
+
+@bp.post("/order/remove/<int:index>")
+def remove_unit(index: int):
+    if DraftForm().validate_on_submit():
+        pages.remove_from_cart(index)
+    return redirect(url_for("shop.order"))
+
+
+@bp.get("/track/<token>")
+def track(token: str):
+    placed = orders.order_by_tracking_token(token) or abort(404)
+    return render_template("shop/track.html", order=pages.tracking_view(placed))

@@ -1,0 +1,65 @@
+"""Drafts: a design saved under a shareable token. Drafts never change; editing one saves a new
+draft that remembers its parent, so a shared link always shows what was shared."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from ..domain.model import ProductSpec
+from ..extensions import db
+from ..models import Draft, Order, Unit
+from .orders import normalise_design, order_by_tracking_token
+
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where a new design starts from: a product, a design, and the draft it came from."""
+    product_id: str
+    design: dict
+    parent_token: str | None = None
+    label: str = ""
+
+
+def save_draft(spec: ProductSpec, design: dict, parent_token: str | None = None) -> Draft:
+    """Store `design` (complete or not) as a new draft and commit."""
+    parent = parent_token if parent_token and get_draft(parent_token) else None
+    draft = Draft(product_id=spec.id, spec_version=spec.version,
+                  design=normalise_design(design), parent_token=parent)
+    db.session.add(draft)
+    db.session.commit()
+    return draft
+
+
+def get_draft(token: str | None) -> Draft | None:
+    """The draft behind a link, or None (also for malformed tokens)."""
+    if not isinstance(token, str) or not TOKEN_PATTERN.fullmatch(token):
+        return None
+    return db.session.execute(select(Draft).where(Draft.token == token)).scalar_one_or_none()
+
+
+def start_from_draft(token: str | None) -> Start | None:
+    draft = get_draft(token)
+    if draft is None:
+        return None
+    return Start(draft.product_id, normalise_design(draft.design), draft.token)
+
+
+def start_from_unit(tracking_token: str | None, position: object) -> Start | None:
+    """A new design from one unit of an earlier order ("the same, in grey")."""
+    order = order_by_tracking_token(tracking_token) if tracking_token else None
+    unit = _unit_at(order, position) if order else None
+    if unit is None:
+        return None
+    return Start(unit.product_id, normalise_design(unit.design), None, unit.label)
+
+
+def _unit_at(order: Order, position: object) -> Unit | None:
+    try:
+        wanted = int(str(position))
+    except ValueError:
+        return None
+    return next((u for u in order.units if u.position == wanted), None)

@@ -1,0 +1,335 @@
+"""What the shop's pages show, as plain values for the templates, and the shopper's cart.
+
+The views in `shop.py` stay thin by calling these; the engine decides every state shown here.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask import session, url_for
+from flask_wtf import FlaskForm
+
+from ..domain import propagate, quote, validate
+from ..domain.engine import applies
+from ..domain.model import Option, ProductSpec
+from ..preview import render_preview, safe_colour
+from ..services import drafts, orders, stock
+from ..services.progress import unit_steps
+from ..specs_registry import catalog, spec_for_version
+from .forms import (MEASURE_PREFIX, OPTION_PREFIX, TEXT_PREFIX, attach_violations,
+                    design_from_form)
+
+MAX_CART_UNITS = 20
+SHOW_NONE, SHOW_ENTERED, SHOW_ALL = "none", "entered", "all"
+
+
+# -- catalog --------------------------------------------------------------------------------
+
+def from_price(spec: ProductSpec) -> Decimal:
+    """The lowest price a design can start at: the base plus the cheapest choice of each
+    option every design must take (surcharges only ever add)."""
+    price = spec.base_price
+    for option in spec.options:
+        if option.required and option.when is None and option.choices:
+            price += min(c.price for c in option.choices)
+    return price
+
+
+def catalog_entries() -> list[dict]:
+    return [{"id": s.id, "name": s.name, "description": s.description, "currency": s.currency,
+             "from_price": from_price(s), "image": s.image,
+             "url": url_for("shop.configure", product_id=s.id)}
+            for s in catalog().products.values()]
+
+
+# -- the configurator -----------------------------------------------------------------------
+
+def clean_token(token: object) -> str | None:
+    return token if isinstance(token, str) and drafts.TOKEN_PATTERN.fullmatch(token) else None
+
+
+def default_design(spec: ProductSpec) -> dict:
+    options = {o.id: o.default for o in spec.options if o.default and o.when is None}
+    return {"options": options, "measurements": {}, "texts": {}}
+
+
+def starting_point(spec: ProductSpec, args: Mapping) -> drafts.Start:
+    """A fresh design, a draft (`?draft=`) or a unit of an earlier order (`?order=&unit=`)."""
+    start = None
+    if args.get("draft"):
+        start = drafts.start_from_draft(args.get("draft"))
+    elif args.get("order"):
+        start = drafts.start_from_unit(args.get("order"), args.get("unit"))
+    if start is None or start.product_id != spec.id:
+        return drafts.Start(spec.id, default_design(spec))
+    return start
+
+
+def prune_inactive(spec: ProductSpec, design: dict) -> dict:
+    """Drop the options and texts that do not apply (a waistcoat's buttons on a two-piece)."""
+    for _ in range(len(spec.options) + 1):
+        prop = propagate(spec, design)
+        gone = [k for k in design["options"] if prop.active.get(k) is False]
+        gone_texts = [k for k in design["texts"] if spec.text(k) is not None
+                      and not applies(spec, spec.text(k).when, design["options"])]
+        if not gone and not gone_texts:
+            break
+        design = {**design,
+                  "options": {k: v for k, v in design["options"].items() if k not in gone},
+                  "texts": {k: v for k, v in design["texts"].items() if k not in gone_texts}}
+    return design
+
+
+@dataclass
+class Outcome:
+    page: dict | None = None
+    redirect: str | None = None
+    message: str = ""
+
+
+def submit_design(spec: ProductSpec, form: FlaskForm, action: str, parent: str | None) -> Outcome:
+    """Handle the configurator's buttons: update, save a draft, add to the order."""
+    parsed = form.validate()
+    design = prune_inactive(spec, design_from_form(spec, form))
+    if parsed and action == "save":
+        draft = drafts.save_draft(spec, design, parent)
+        return Outcome(redirect=url_for("shop.draft", token=draft.token),
+                       message="Draft saved. Anyone with this page's link can open the design.")
+    if parsed and action == "add":
+        problems = _order_problems(spec, design)
+        if not problems and len(cart()) < MAX_CART_UNITS:
+            draft = drafts.save_draft(spec, design, parent)
+            add_to_cart(draft.token, form.label.data or "")
+            return Outcome(redirect=url_for("shop.order"),
+                           message=f"{spec.name} added to your order.")
+        general = [] if problems else [
+            f"An order holds {MAX_CART_UNITS} units at most; place this one first."]
+        return Outcome(page=design_page(spec, design, form, SHOW_ALL, general))
+    return Outcome(page=design_page(spec, design, form, SHOW_ALL if action == "add"
+                                    else SHOW_ENTERED))
+
+
+def _order_problems(spec: ProductSpec, design: dict) -> list:
+    result = validate(spec, design)
+    if not result.valid:
+        return list(result.violations)
+    prop = propagate(spec, design, stock=stock.levels(spec))
+    return [] if prop.feasible else ["out of stock"]
+
+
+def design_page(spec: ProductSpec, design: dict, form: FlaskForm, show: str = SHOW_NONE,
+                general: list[str] | None = None) -> dict:
+    """Everything the configurator shows for `design`, worked out by the engine."""
+    prop = propagate(spec, design, stock=stock.levels(spec))
+    general = list(general or [])
+    if show != SHOW_NONE:
+        violations = validate(spec, design).violations
+        if show == SHOW_ENTERED:
+            violations = [v for v in violations if _entered(v, design)]
+        general += attach_violations(form, violations)
+        _attach_choice_reasons(design, prop, form)
+    return {
+        "groups": _option_groups(spec, form, prop),
+        "measure_groups": _measurement_groups(spec, form, prop),
+        "texts": [{"text": t, "field": form[f"{TEXT_PREFIX}{t.id}"],
+                   "active": applies(spec, t.when, design["options"])} for t in spec.texts],
+        "price": price_view(prop.price.as_dict()),
+        "preview": render_preview(spec, design),
+        "feasible": prop.feasible,
+        "general": general,
+        "error_count": sum(len(f.errors) for f in form) + len(general),
+    }
+
+
+def _entered(violation, design: dict) -> bool:
+    """A violation about something the shopper already chose or typed (not "required")."""
+    if violation.rule == "required":
+        return False
+    for path in violation.fields:
+        section, _, key = path.partition(".")
+        if key in design.get(section, {}):
+            return True
+    return not violation.fields
+
+
+def _attach_choice_reasons(design: dict, prop, form: FlaskForm) -> None:
+    """A chosen choice that is no longer possible (out of stock, say) gets its reason shown."""
+    for option_id, choice_id in design["options"].items():
+        state = prop.options.get(option_id, {}).get(choice_id)
+        name = f"{OPTION_PREFIX}{option_id}"
+        if state is not None and not state.available and name in form:
+            for reason in state.reasons:
+                if reason.message not in form[name].errors:
+                    form[name].errors = [*form[name].errors, reason.message]
+
+
+def _option_groups(spec: ProductSpec, form: FlaskForm, prop) -> list[dict]:
+    groups: dict[str, list] = {}
+    for option in spec.options:
+        groups.setdefault(option.group or "Design", []).append(_option_view(option, form, prop))
+    return [{"title": title, "options": items} for title, items in groups.items()]
+
+
+def _option_view(option: Option, form: FlaskForm, prop) -> dict:
+    field_ = form[f"{OPTION_PREFIX}{option.id}"]
+    states = prop.options.get(option.id, {})
+    choices = []
+    for choice in option.choices:
+        state = states.get(choice.id)
+        available = state.available if state is not None else True
+        checked = field_.data == choice.id
+        choices.append({
+            "choice": choice, "checked": checked, "available": available,
+            "disabled": not available and not checked, "colour": safe_colour(choice.colour),
+            "reasons": [r.message for r in state.reasons] if state is not None else []})
+    return {"option": option, "field": field_, "choices": choices,
+            "active": prop.active.get(option.id, True)}
+
+
+def _measurement_groups(spec: ProductSpec, form: FlaskForm, prop) -> list[dict]:
+    groups: dict[str, list] = {}
+    for m in spec.measurements:
+        allowed = prop.measurements.get(m.id)
+        groups.setdefault(m.group or "Measurements", []).append({
+            "measurement": m, "field": form[f"{MEASURE_PREFIX}{m.id}"],
+            "min": allowed.min if allowed else m.min, "max": allowed.max if allowed else m.max})
+    return [{"title": title, "items": items} for title, items in groups.items()]
+
+
+def price_view(price: dict) -> dict:
+    """The quote as shown: total, the shopper's lines, and what it pays for."""
+    return {**price, "parts": [("Materials", price.get("materials")),
+                               ("Labour", price.get("labour")), ("Margin", price.get("margin"))]}
+
+
+# -- the cart: a list of draft tokens in the session ----------------------------------------
+
+def cart() -> list[dict]:
+    items = session.get("cart")
+    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
+
+def add_to_cart(token: str, label: str) -> None:
+    session["cart"] = [*cart(), {"draft": token, "label": label[:200]}][:MAX_CART_UNITS]
+
+
+def remove_from_cart(index: int) -> None:
+    items = cart()
+    if 0 <= index < len(items):
+        del items[index]
+        session["cart"] = items
+
+
+@dataclass
+class CartUnit:
+    index: int
+    request: orders.UnitRequest
+    product_name: str
+    draft_url: str
+    summary: list[tuple[str, str]] = field(default_factory=list)
+    price: dict | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def cart_units() -> list[CartUnit]:
+    units = []
+    for index, item in enumerate(cart()):
+        found = drafts.get_draft(item.get("draft"))
+        spec = catalog().products.get(found.product_id) if found else None
+        if found is None or spec is None:
+            continue
+        design = orders.normalise_design(found.design)
+        result = validate(spec, design)
+        units.append(CartUnit(
+            index=index, request=orders.UnitRequest(spec.id, design, str(item.get("label", ""))),
+            product_name=spec.name, draft_url=url_for("shop.draft", token=found.token),
+            summary=design_summary(spec, design),
+            price=price_view(quote(spec, design).as_dict()) if result.valid else None,
+            problems=[v.message for v in result.violations]))
+    return units
+
+
+def cart_total(units: list[CartUnit]) -> tuple[str, Decimal] | None:
+    priced = [u.price for u in units if u.price]
+    if not priced:
+        return None
+    return priced[0]["currency"], sum((Decimal(p["total"]) for p in priced), Decimal(0))
+
+
+def customer_from(form: FlaskForm) -> orders.CustomerDetails:
+    return orders.CustomerDetails(
+        name=form.name.data or "", email=form.email.data or "", address=form.address.data or "")
+
+
+def attach_order_problems(form: FlaskForm, exc: orders.OrderRejected) -> dict:
+    """Customer problems go next to their fields; unit problems by unit position."""
+    by_unit: dict = {}
+    for problem in exc.problems:
+        name = problem.field.removeprefix("customer.")
+        if problem.unit is None and problem.field.startswith("customer.") and name in form:
+            form[name].errors = [*form[name].errors, problem.message]
+        else:
+            by_unit.setdefault(problem.unit, []).append(problem.message)
+    return by_unit
+
+
+def design_summary(spec: ProductSpec, design: dict) -> list[tuple[str, str]]:
+    """(label, value) pairs a person reads: "Fabric: Navy wool", "Chest: 102 cm"."""
+    rows = []
+    for option_id, choice_id in design.get("options", {}).items():
+        option = spec.option(option_id)
+        choice = option.choice(choice_id) if option else None
+        rows.append((option.label if option else option_id,
+                     choice.label if choice else str(choice_id)))
+    for m_id, value in design.get("measurements", {}).items():
+        m = spec.measurement(m_id)
+        rows.append((m.label if m else m_id, f"{value} {m.unit if m else ''}".strip()))
+    for t_id, value in design.get("texts", {}).items():
+        t = spec.text(t_id)
+        rows.append((t.label if t else t_id, str(value)))
+    return rows
+
+
+# -- tracking -------------------------------------------------------------------------------
+
+def tracking_view(order) -> dict:
+    """The order as its tracking page shows it, from the stored snapshots only."""
+    return {
+        "reference": order.reference, "promised_date": order.promised_date,
+        "customer_name": order.customer_name, "address": order.address,
+        "currency": order.currency, "total": order.total, "created_at": order.created_at,
+        "tracking_token": order.tracking_token,
+        "units": [_unit_view(order, unit) for unit in order.units]}
+
+
+def _unit_view(order, unit) -> dict:
+    try:
+        spec = spec_for_version(unit.product_id, unit.spec_version)
+    except LookupError:
+        spec = None
+    steps = unit_steps(unit.routing)
+    reached = _reached(steps, unit.status)
+    return {
+        "code": unit.code, "position": unit.position, "label": unit.label,
+        "product_name": spec.name if spec else unit.product_id,
+        "summary": design_summary(spec, unit.design) if spec else [],
+        "price": unit.price, "status": unit.status, "promised_date": unit.promised_date,
+        "steps": [{"status": s, "label": label, "state": _step_state(i, reached)}
+                  for i, (s, label) in enumerate(steps)],
+        "events": [{"at": e.at, "to": e.to_status, "note": e.note} for e in unit.events],
+        "again_url": url_for("shop.configure", product_id=unit.product_id,
+                             order=order.tracking_token, unit=unit.position)
+        if unit.product_id in catalog().products else None}
+
+
+def _reached(steps: list[tuple[str, str]], status: str) -> int:
+    names = [s for s, _ in steps]
+    return names.index(status) if status in names else -1
+
+
+def _step_state(index: int, reached: int) -> str:
+    if index < reached:
+        return "done"
+    return "current" if index == reached else "todo"

@@ -1,0 +1,84 @@
+"""The JSON endpoint behind the live configurator: propagate, price, preview; never a 500."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import complete_design
+
+URL = "/api/products/{}/propagate"
+
+
+@pytest.fixture
+def suit(catalog):
+    return catalog.products["suit"]
+
+
+def ask(client, product_id: str, body):
+    return client.post(URL.format(product_id), json=body)
+
+
+def test_answer_has_choices_ranges_price_and_preview(client, suit):
+    answer = ask(client, "suit", {"options": {}, "measurements": {}, "texts": {}}).get_json()
+    assert set(answer["options"]) == {o.id for o in suit.options}
+    assert set(answer["measurements"]) == {m.id for m in suit.measurements}
+    assert answer["price"]["complete"] is False
+    assert answer["preview"].startswith("<svg") and answer["feasible"] is True
+
+
+def test_a_choice_ruled_out_by_the_fabric_comes_back_with_its_reason(client, suit):
+    linen = next(c for c in suit.option("fabric").choices
+                 if c.attributes.get("composition") == "linen")
+    answer = ask(client, "suit", {"options": {"fabric": linen.id}}).get_json()
+    peak = answer["options"]["lapel"]["peak"]
+    assert peak["available"] is False and peak["reasons"][0]["message"]
+
+
+def test_a_complete_design_is_priced_with_its_parts(client, suit):
+    answer = ask(client, "suit", complete_design(suit)).get_json()
+    price = answer["price"]
+    assert price["complete"] is True and answer["violations"] == []
+    from decimal import Decimal
+    assert Decimal(price["materials"]) + Decimal(price["labour"]) + Decimal(
+        price["margin"]) == Decimal(price["total"])
+
+
+def test_measurements_typed_with_a_comma_or_unit_are_understood(client, suit):
+    answer = ask(client, "suit", {"measurements": {"chest": "102,5 cm"}}).get_json()
+    assert answer["design"]["measurements"]["chest"] == 102.5
+    bad = ask(client, "suit", {"measurements": {"chest": "a lot"}}).get_json()
+    assert any(v["rule"] == "number" and v["fields"] == ["measurements.chest"]
+               for v in bad["violations"])
+
+
+def test_choosing_three_pieces_makes_the_waistcoat_options_apply(client, suit):
+    conditional = [o.id for o in suit.options if o.when is not None]
+    two = ask(client, "suit", {"options": {"pieces": "two"}}).get_json()
+    three = ask(client, "suit", {"options": {"pieces": "three"}}).get_json()
+    assert any(two["active"][o] is False for o in conditional)
+    assert all(three["active"][o] for o in conditional if "waistcoat" in o)
+
+
+def test_the_endpoint_changes_nothing_so_needs_no_csrf_token(client, db, suit):
+    from sqlalchemy import func, select
+
+    from configurator.models import Draft, MaterialStock
+    assert ask(client, "suit", complete_design(suit)).status_code == 200
+    for model in (Draft, MaterialStock):
+        assert db.session.execute(select(func.count()).select_from(model)).scalar_one() == 0
+
+
+@pytest.mark.parametrize("body", [
+    None, "text", 12, [], {"options": "x"}, {"options": {"fabric": 7}},
+    {"measurements": {"chest": [1, 2]}}, {"measurements": {"chest": "1e400"}},
+    {"measurements": {"unknown": 3}}, {"texts": {"monogram": "<b>" * 100}},
+    {"options": {"x" * 500: "y"}}, {"design": {"options": {"pieces": "three"}}},
+])
+def test_any_body_gets_an_answer_not_a_server_error(client, body):
+    response = client.post(URL.format("suit"), json=body)
+    assert response.status_code in (200, 400)
+    assert response.is_json
+
+
+def test_non_json_and_unknown_products_are_refused_plainly(client):
+    assert client.post(URL.format("suit"), data="options=1").status_code == 400
+    assert client.post(URL.format("rocket"), json={}).status_code == 404
