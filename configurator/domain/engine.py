@@ -1,0 +1,482 @@
+"""The constraint engine: `validate` a design, `propagate` a partial one.
+
+`propagate` is exact ("backtrack-free and complete"): a choice is shown available exactly when
+some valid design keeps every other selection and every entered measurement and uses it; a
+measurement's range is exactly the values some such design gives it (its own entry set aside).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from . import numeric
+from .compile import CompileError, Compiled, attribute_value, compile_spec  # noqa: F401
+from .expr import Env, evaluate
+from .model import ProductSpec
+from .results import ChoiceState, MeasurementRange, Propagation, Reason, Validation, Violation
+
+_COMPILED: "WeakKeyDictionary[ProductSpec, Compiled]" = WeakKeyDictionary()
+OUT_OF_STOCK = "out-of-stock"
+
+
+def compiled(spec: ProductSpec) -> Compiled:
+    """The compiled form of a spec, made once per loaded spec."""
+    found = _COMPILED.get(spec)
+    if found is None:
+        found = _COMPILED[spec] = compile_spec(spec)
+    return found
+
+
+# ================================================================ validate
+
+def _as_dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _number(value: Any) -> Fraction | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        return None
+    if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
+        return None
+    return Fraction(str(value))
+
+
+def _fmt(value: Fraction | Decimal | int) -> str:
+    """A number as people write it: 60, 60.5 (never 6E+1)."""
+    f = Fraction(value)
+    return format(plain_decimal(Decimal(f.numerator) / Decimal(f.denominator)), "f")
+
+
+def plain_decimal(d: Decimal) -> Decimal:
+    return d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()
+
+
+def applies(spec: ProductSpec, when, options: Mapping[str, Any]) -> bool:
+    return when is None or bool(evaluate(when.tree, design_env(spec, options, {})))
+
+
+def design_env(spec: ProductSpec, options: Mapping[str, Any], values: Mapping[str, Any]) -> Env:
+    attributes = compiled(spec).attributes
+
+    def value(name: str) -> Any:
+        if name in values:
+            return values[name]
+        return options.get(name)
+
+    def attr(name: str, key: str) -> Any:
+        choice = options.get(name)
+        return None if choice is None else attributes.get((name, choice), {}).get(key)
+    return Env(value, attr)
+
+
+def validate(spec: ProductSpec, design: Any) -> Validation:
+    """Every problem with a design: structure, types, ranges, applicability and every rule."""
+    violations: list[Violation] = []
+    if not isinstance(design, dict):
+        return Validation((Violation("type", ("design",), "The design must be a JSON object "
+                                     "with options, measurements and texts."),))
+    for key in design:
+        if key not in ("options", "measurements", "texts"):
+            violations.append(Violation("unknown", (str(key),), f"Unknown part {key!r} of a design."))
+    for key in ("options", "measurements", "texts"):
+        if key in design and not isinstance(design[key], dict):
+            violations.append(Violation("type", (key,), f"{key} must be an object."))
+    options = {k: v for k, v in _as_dict(design.get("options")).items()}
+    good_options = _check_options(spec, options, violations)
+    good_values = _check_measurements(spec, _as_dict(design.get("measurements")), violations)
+    _check_texts(spec, _as_dict(design.get("texts")), good_options, violations)
+    _check_rules(spec, good_options, good_values, violations)
+    return Validation(tuple(violations))
+
+
+def _check_options(spec, options, violations) -> dict[str, str]:
+    good: dict[str, str] = {}
+    for oid, value in options.items():
+        option = spec.option(oid)
+        if option is None:
+            violations.append(Violation("unknown", (f"options.{oid}",), f"There is no option {oid!r}."))
+        elif not isinstance(value, str) or option.choice(value) is None:
+            labels = ", ".join(c.label for c in option.choices)
+            violations.append(Violation("choice", (f"options.{oid}",),
+                                        f"{option.label}: {value!r} is not a choice (choose one of: {labels})."))
+        else:
+            good[oid] = value
+    dropped = True
+    while dropped:  # applicability can chain: drop until what is left all applies
+        dropped = [o for o in spec.options if o.id in good and not applies(spec, o.when, good)]
+        for option in dropped:
+            violations.append(Violation("not-applicable", (f"options.{option.id}",),
+                                        f"{option.label} does not apply to this design."))
+            del good[option.id]
+    for option in spec.options:
+        if option.required and option.id not in options and applies(spec, option.when, good):
+            violations.append(Violation("required", (f"options.{option.id}",),
+                                        f"Please choose {option.label.lower()}."))
+    return good
+
+
+def _check_measurements(spec, values, violations) -> dict[str, Fraction]:
+    good: dict[str, Fraction] = {}
+    for mid in values:
+        if spec.measurement(mid) is None:
+            violations.append(Violation("unknown", (f"measurements.{mid}",),
+                                        f"There is no measurement {mid!r}."))
+    for m in spec.measurements:
+        field = f"measurements.{m.id}"
+        if m.id not in values or values[m.id] is None:
+            violations.append(Violation("required", (field,), f"Please enter your {m.label.lower()} in {m.unit}."))
+            continue
+        value = _number(values[m.id])
+        problem = measurement_problem(m, value)
+        if problem:
+            violations.append(Violation(problem[0], (field,), problem[1]))
+        else:
+            good[m.id] = value
+    return good
+
+
+def measurement_problem(m, value: Fraction | None) -> tuple[str, str] | None:
+    """(rule, message) when a value cannot be a measurement `m`, else None."""
+    if value is None:
+        return "type", f"{m.label} must be a number in {m.unit}."
+    low, high, step = (Fraction(str(x)) for x in (m.min, m.max, m.step))
+    if not low <= value <= high:
+        hint = ""
+        if m.unit == "cm" and value < low and low <= value * Fraction(254, 100) <= high:
+            hint = f" It looks like inches: {_fmt(value)} in is about {_fmt(round(value * Fraction(254, 100)))} cm."
+        return "range", (f"{m.label} must be between {_fmt(low)} and {_fmt(high)} {m.unit}; "
+                         f"you entered {_fmt(value)}.{hint}")
+    if (value - low) % step:
+        return "step", f"{m.label} is measured in steps of {_fmt(step)} {m.unit}; you entered {_fmt(value)}."
+    return None
+
+
+def _check_texts(spec, texts, options, violations) -> None:
+    for tid in texts:
+        if spec.text(tid) is None:
+            violations.append(Violation("unknown", (f"texts.{tid}",), f"There is no text {tid!r}."))
+    for t in spec.texts:
+        field, value = f"texts.{t.id}", texts.get(t.id)
+        if value is not None and not isinstance(value, str):
+            violations.append(Violation("type", (field,), f"{t.label} must be text."))
+            continue
+        active = applies(spec, t.when, options)
+        if not active:
+            if value:
+                violations.append(Violation("not-applicable", (field,), f"{t.label} does not apply to this design."))
+            continue
+        if not value:
+            if t.required:
+                violations.append(Violation("required", (field,), f"Please enter {t.label.lower()}."))
+            continue
+        if len(value) > t.max_length:
+            violations.append(Violation("max-length", (field,),
+                                        f"{t.label} can have at most {t.max_length} characters; it has {len(value)}."))
+        bad = sorted(set(re.sub(f"[{t.allowed}]", "", value)))
+        if bad:
+            violations.append(Violation("characters", (field,),
+                                        f"{t.label} cannot contain {' '.join(repr(b) for b in bad)}."))
+
+
+def _check_rules(spec, options, values, violations) -> None:
+    known = set(options) | set(values)
+    env = design_env(spec, options, values)
+    for rule in spec.rules:
+        names = rule.expr.names()
+        # A rule on a missing or invalid field is skipped: that field already has its violation.
+        # (An optional or inapplicable option that is absent is simply null.)
+        if any(spec.measurement(n) is not None or spec.option(n).required
+               and applies(spec, spec.option(n).when, options) for n in names if n not in known):
+            continue
+        if not evaluate(rule.expr.tree, env):
+            fields = tuple(sorted(("options." if spec.option(n) else "measurements.") + n for n in names))
+            violations.append(Violation(rule.id, fields, rule.message))
+
+
+# ================================================================ propagate
+
+class _Call:
+    """The state of one `propagate` call."""
+
+    def __init__(self, cp: Compiled, design: Any, stock: Mapping[str, Decimal] | None):
+        self.cp = cp
+        self.spec = cp.spec
+        design = design if isinstance(design, dict) else {}
+        self.selected = self._selections(_as_dict(design.get("options")))
+        self.entered = self._entries(_as_dict(design.get("measurements")))
+        self.stock = stock
+        self.in_stock = [[self._has_stock(o, v) for v in cp.values[i]]
+                         for i, o in enumerate(self.spec.options)]
+        self.numeric_cache: dict[tuple, Any] = {}
+        self.component_memo: dict = {}
+
+    def _selections(self, options: Mapping[str, Any]) -> dict[int, int]:
+        cp = self.cp
+        picked = {cp.option_index[k]: cp.value_index[cp.option_index[k]][v]
+                  for k, v in options.items()
+                  if k in cp.option_index and isinstance(v, str) and v in cp.value_index[cp.option_index[k]]}
+        names = {cp.option_ids[i]: cp.values[i][j] for i, j in picked.items()}
+        # A selection of an option that cannot apply under the other selections is dropped.
+        for i in list(picked):
+            when = self.spec.options[i].when
+            if when is not None and when.names() <= names.keys() and not applies(self.spec, when, names):
+                del picked[i]
+        return picked
+
+    def _entries(self, values: Mapping[str, Any]) -> dict[int, int]:
+        cp, out = self.cp, {}
+        for mid, raw in values.items():
+            m = self.spec.measurement(mid) if isinstance(mid, str) else None
+            value = _number(raw)
+            if m is not None and measurement_problem(m, value) is None:
+                out[cp.measurement_index[mid]] = int(value / cp.unit)
+        return out
+
+    def _has_stock(self, option, value: str | None) -> bool:
+        if value is None or self.stock is None:
+            return True
+        material = option.choice(value).material
+        return material is None or self.stock.get(material, Decimal(1)) > 0
+
+    # -- numeric -----------------------------------------------------------------------
+
+    def group_ranges(self, group: int, sub: tuple[int, ...], relax: int | None):
+        """Exact ranges of one group of measurements under some inequalities (None: none)."""
+        key = (group, sub, relax)
+        if key not in self.numeric_cache:
+            cp = self.cp
+            variables = cp.measurement_groups[group]
+            index = {v: i for i, v in enumerate(variables)}
+            lo = [cp.grids[v].lo for v in variables]
+            hi = [cp.grids[v].hi for v in variables]
+            for v in variables:
+                if v in self.entered and v != relax:
+                    lo[index[v]] = hi[index[v]] = self.entered[v]
+            local = [numeric.Linear(tuple((index[v], a) for v, a in cp.linears[x].terms),
+                                    cp.linears[x].bound) for x in sub]
+            self.numeric_cache[key] = numeric.ranges(
+                lo, hi, [cp.grids[v] for v in variables], local, self.component_memo)
+        return self.numeric_cache[key]
+
+    def scenario_feasible(self, scenario: int, skip_group: int | None = None) -> bool:
+        subs = self.cp.sub_scenarios[scenario]
+        return all(self.group_ranges(g, sub, None) is not None
+                   for g, sub in enumerate(subs) if g != skip_group)
+
+    def bounds(self, relax: int | None) -> tuple[list[int], list[int]]:
+        lo = [g.lo for g in self.cp.grids]
+        hi = [g.hi for g in self.cp.grids]
+        for v, x in self.entered.items():
+            if v != relax:
+                lo[v] = hi[v] = x
+        return lo, hi
+
+    # -- options -----------------------------------------------------------------------
+
+    def evidence(self) -> list[set[int] | None]:
+        cp, out = self.cp, []
+        for i in range(len(cp.option_ids)):
+            if i in self.selected:
+                v = self.selected[i]
+                allowed = {cp.class_of[i][v]} if self.in_stock[i][v] else set()
+                if self.spec.options[i].when is not None:  # holds only while it applies
+                    allowed.add(cp.class_of[i][cp.value_index[i][None]])
+                out.append(allowed)
+            elif all(self.in_stock[i]):
+                out.append(None)
+            else:
+                out.append({cp.class_of[i][v] for v, ok in enumerate(self.in_stock[i]) if ok})
+        return out
+
+    def solve_options(self):
+        """Two message passes over the junction tree: exact supports, with and without each
+        option's own selection, and which numeric scenarios some option assignment reaches."""
+        cp, ev = self.cp, self.evidence()
+        ok = {s: self.scenario_feasible(s) for s in set(cp.numeric_table.values())} \
+            if cp.numeric_scope else {}
+        up: dict[int, set] = {}
+        for k, cl in enumerate(cp.clusters):
+            msg = set()
+            for r, row in enumerate(cl.rows):
+                if self._defects(cl, r, row, ev, ok, up, None, stop=1):
+                    continue
+                msg.add(tuple(row[p] for p in cl.parent_pos))
+            up[k] = msg
+        down: dict[int, set] = {}
+        support = [set() for _ in cp.option_ids]
+        relaxed = [set() for _ in cp.option_ids]
+        tree_ok: dict[int, bool] = {}
+        scenarios_seen: set[int] = set()
+        for k in reversed(range(len(cp.clusters))):
+            cl = cp.clusters[k]
+            outgoing = {ch: set() for ch in cl.children}
+            any_full = False
+            for r, row in enumerate(cl.rows):
+                defects = self._defects(cl, r, row, ev, ok, up, down.get(k), stop=2)
+                if not defects:
+                    any_full = True
+                    for v, p in cl.homed:
+                        support[v].add(row[p])
+                    for ch in cl.children:
+                        outgoing[ch].add(tuple(row[p] for p in cl.child_pos[ch]))
+                    if cl.numeric:
+                        scenarios_seen.add(cl.scenario[r])
+                elif len(defects) == 1:
+                    kind, what = defects[0]
+                    if kind == "evidence":
+                        relaxed[what].add(row[cl.vars.index(what)])
+                    elif kind == "child":
+                        outgoing[what].add(tuple(row[p] for p in cl.child_pos[what]))
+                    elif kind == "scenario":
+                        scenarios_seen.add(cl.scenario[r])
+            down.update(outgoing)
+            if cl.parent is None:
+                tree_ok[k] = any_full
+        return support, relaxed, tree_ok, scenarios_seen, ok
+
+    def _defects(self, cl, r, row, ev, ok, up, from_parent, stop: int) -> list:
+        defects = []
+        for v, p in cl.homed:
+            if ev[v] is not None and row[p] not in ev[v]:
+                defects.append(("evidence", v))
+                if len(defects) >= stop:
+                    return defects
+        if cl.numeric and not ok[cl.scenario[r]]:
+            defects.append(("scenario", None))
+            if len(defects) >= stop:
+                return defects
+        for ch in cl.children:
+            if tuple(row[p] for p in cl.child_pos[ch]) not in up[ch]:
+                defects.append(("child", ch))
+                if len(defects) >= stop:
+                    return defects
+        if from_parent is not None and tuple(row[p] for p in cl.parent_pos) not in from_parent:
+            defects.append(("parent", None))
+        return defects
+
+
+def propagate(spec: ProductSpec, design: Any, stock: Mapping[str, Decimal] | None = None) -> Propagation:
+    """What a partial design still allows: every choice (with the reasons it is excluded),
+    every measurement's range, the price so far."""
+    from .pricing import quote_partial
+
+    cp = compiled(spec)
+    call = _Call(cp, design, stock)
+    support, relaxed, tree_ok, scenarios_seen, ok = call.solve_options()
+    numeric_ok = ok if cp.numeric_scope else {0: call.scenario_feasible(0)}
+    if not cp.numeric_scope:
+        scenarios_seen = {0} if all(tree_ok.values()) else set()
+    all_trees = all(tree_ok.values())
+    if cp.numeric_scope:
+        numeric_tree = next(cl.tree for cl in cp.clusters if cl.numeric)
+        if not all(good for t, good in tree_ok.items() if t != numeric_tree):
+            scenarios_seen = set()
+    feasible = all_trees and any(numeric_ok.get(s, False) for s in scenarios_seen)
+    options, active = _option_states(call, support, relaxed, tree_ok, numeric_ok)
+    measurements = _measurement_ranges(call, scenarios_seen, tree_ok)
+    return Propagation(options, active, measurements, quote_partial(spec, design), feasible)
+
+
+def _option_states(call: _Call, support, relaxed, tree_ok, numeric_ok):
+    cp, spec = call.cp, call.spec
+    base_numeric = cp.numeric_scope or numeric_ok.get(0, True)
+    names = {cp.option_ids[i]: cp.values[i][v] for i, v in call.selected.items()}
+    options, active = {}, {}
+    for i, option in enumerate(spec.options):
+        tree = cp.clusters[cp.home[i]].tree
+        others_ok = all(good for t, good in tree_ok.items() if t != tree) and base_numeric
+        possible = support[i] | relaxed[i]
+        states = {}
+        for v, choice in enumerate(option.choices):
+            if not call.in_stock[i][v]:
+                states[choice.id] = ChoiceState(False, (Reason(OUT_OF_STOCK, f"{choice.label} is out of stock."),))
+            elif others_ok and cp.class_of[i][v] in possible:
+                states[choice.id] = ChoiceState(True)
+            else:
+                states[choice.id] = ChoiceState(False, _reasons(call, i, v, possible))
+        options[option.id] = states
+        active[option.id] = _active(spec, option, names, states)
+    return options, active
+
+
+def _active(spec: ProductSpec, option, names: dict, states: dict) -> bool:
+    """Does the option apply? Decided by the selections, or, while its condition is still
+    open, by whether any of its choices can still be made."""
+    when = option.when
+    if when is None:
+        return True
+    if when.names() <= names.keys():
+        return applies(spec, when, names)
+    return any(s.available for s in states.values())
+
+
+def _reasons(call: _Call, var: int, value: int, possible: set[int]) -> tuple[Reason, ...]:
+    """The rules that exclude a choice: first those that clash with the selections and
+    entries directly, then those that leave it no partner among what is still possible."""
+    cp = call.cp
+    direct, indirect = [], []
+    for t in cp.var_tables[var]:
+        table = cp.tables[t]
+        if table.rule_id is None:
+            continue
+        rows = table.by_value.get((var, value), ())
+        if not any(_row_fits(call, table, row, atoms, var, strict=True) for row, atoms in rows):
+            direct.append(Reason(table.rule_id, table.message))
+        elif not any(_row_fits(call, table, row, atoms, var, strict=False) for row, atoms in rows):
+            indirect.append(Reason(table.rule_id, table.message))
+    found = direct or indirect
+    if not found:
+        found = [Reason("combination", "Not possible together with your other choices and measurements.")]
+    return tuple(dict.fromkeys(found))
+
+
+def _row_fits(call: _Call, table, row, atoms, var: int, strict: bool) -> bool:
+    for s, v in zip(table.scope, row):
+        if s == var:
+            continue
+        if s in call.selected:
+            if call.selected[s] != v and not (call.cp.values[s][v] is None
+                                              and call.spec.options[s].when is not None):
+                return False
+        elif not call.in_stock[s][v]:
+            return False
+    return all(_atom_possible(call, call.cp.linears[a]) for a in atoms)
+
+
+def _atom_possible(call: _Call, linear: numeric.Linear) -> bool:
+    lo, hi = call.bounds(None)
+    return sum(a * (hi[v] if a > 0 else lo[v]) for v, a in linear.terms) >= linear.bound
+
+
+def _measurement_ranges(call: _Call, scenarios: set[int], tree_ok) -> dict[str, MeasurementRange]:
+    cp, spec = call.cp, call.spec
+    groups = range(len(cp.measurement_groups))
+    feasible = {s: [call.group_ranges(g, cp.sub_scenarios[s][g], None) is not None for g in groups]
+                for s in scenarios}
+    out = {}
+    for v, m in enumerate(spec.measurements):
+        g = cp.group_of[v]
+        relax = v if v in call.entered else None
+        position = cp.measurement_groups[g].index(v)
+        subs = {cp.sub_scenarios[s][g] for s, ok in feasible.items()
+                if all(ok[k] for k in groups if k != g)}
+        low = high = None
+        for sub in subs:
+            found = call.group_ranges(g, sub, relax)
+            if found is not None:
+                a, b = found[position]
+                low = a if low is None else min(low, a)
+                high = b if high is None else max(high, b)
+        out[m.id] = MeasurementRange(_decimal(low, cp.unit), _decimal(high, cp.unit))
+    return out
+
+
+def _decimal(x: int | None, unit: Fraction) -> Decimal | None:
+    if x is None:
+        return None
+    value = x * unit
+    return plain_decimal(Decimal(value.numerator) / Decimal(value.denominator))
