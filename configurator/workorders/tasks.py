@@ -69,15 +69,13 @@ def render_work_order(self, unit_id: int, force: bool = False) -> str:
         try:
             return render_and_store(unit_id, force=force)
         except RenderFailed as exc:
-            if exc.final:
-                return "failed"
+            if self.request.retries >= self.max_retries:
+                return "failed"  # stays failed, with its error, on the planners' list
             raise self.retry(exc=exc, countdown=min(300, 10 * 2 ** self.request.retries))
 
 
 class RenderFailed(RuntimeError):
-    def __init__(self, message: str, final: bool):
-        super().__init__(message)
-        self.final = final
+    """A render went wrong; the error is on the WorkOrder already."""
 
 
 def render_and_store(unit_id: int, force: bool = False) -> str:
@@ -127,4 +125,12 @@ def _record_failure(unit_id: int, message: str) -> str:
         select(WorkOrder).where(WorkOrder.unit_id == unit_id)).scalar_one()
     work_order.status, work_order.error = "failed", message[:2000]
     db.session.commit()
-    raise RenderFailed(message, final=work_order.attempts >= MAX_ATTEMPTS)
+    raise RenderFailed(message)
+
+
+@celery.task(name="workorders.print", acks_late=True)
+def build_print_job(job_id: str, unit_ids: list[int]) -> None:
+    from .printing import run_print_job
+
+    with _app_context():
+        run_print_job(job_id, unit_ids)
