@@ -5,11 +5,15 @@ import click
 from flask import Flask
 
 from .cli_partners import partners
+from .cli_users import users
+from .demo import demo_data_command
 
 
 def register(app: Flask) -> None:
     app.cli.add_command(init_db)
     app.cli.add_command(partners)
+    app.cli.add_command(users)
+    app.cli.add_command(demo_data_command)
 
 
 @click.command("init-db")
