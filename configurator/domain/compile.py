@@ -70,6 +70,8 @@ class Cluster:
     parent_pos: tuple[int, ...] = ()  # positions of the separator with the parent
     child_pos: dict[int, tuple[int, ...]] = field(default_factory=dict)
     tree: int = 0
+    parent_keys: list[tuple] = field(default_factory=list)  # each row's separator with parent
+    child_keys: dict[int, list[tuple]] = field(default_factory=dict)  # ... with each child
 
 
 @dataclass
@@ -303,6 +305,9 @@ def _fill_rows(c: _Compiler, clusters: list[Cluster], tables: list[Table], class
                         continue
                     cl.scenario.append(scenario)
                 cl.rows.append(row)
+        cl.parent_keys = [tuple(row[p] for p in cl.parent_pos) for row in cl.rows]
+        cl.child_keys = {ch: [tuple(row[p] for p in pos) for row in cl.rows]
+                         for ch, pos in cl.child_pos.items()}
 
 
 def compile_spec(spec: ProductSpec) -> Compiled:

@@ -300,11 +300,17 @@ class _Call:
             if cp.numeric_scope else {}
         up: dict[int, set] = {}
         for k, cl in enumerate(cp.clusters):
+            checks = [(v, p, ev[v]) for v, p in cl.homed if ev[v] is not None]
+            children = [(cl.child_keys[ch], up[ch]) for ch in cl.children]
             msg = set()
             for r, row in enumerate(cl.rows):
-                if self._defects(cl, r, row, ev, ok, up, None, stop=1):
+                if any(row[p] not in allowed for _, p, allowed in checks):
                     continue
-                msg.add(tuple(row[p] for p in cl.parent_pos))
+                if cl.numeric and not ok[cl.scenario[r]]:
+                    continue
+                if any(keys[r] not in got for keys, got in children):
+                    continue
+                msg.add(cl.parent_keys[r])
             up[k] = msg
         down: dict[int, set] = {}
         support = [set() for _ in cp.option_ids]
@@ -313,16 +319,25 @@ class _Call:
         scenarios_seen: set[int] = set()
         for k in reversed(range(len(cp.clusters))):
             cl = cp.clusters[k]
+            checks = [(v, p, ev[v]) for v, p in cl.homed if ev[v] is not None]
+            children = [(ch, cl.child_keys[ch], up[ch]) for ch in cl.children]
+            from_parent = down.get(k)
             outgoing = {ch: set() for ch in cl.children}
             any_full = False
             for r, row in enumerate(cl.rows):
-                defects = self._defects(cl, r, row, ev, ok, up, down.get(k), stop=2)
+                defects = [("evidence", v) for v, p, allowed in checks if row[p] not in allowed]
+                if cl.numeric and not ok[cl.scenario[r]]:
+                    defects.append(("scenario", None))
+                if len(defects) < 2:
+                    defects += [("child", ch) for ch, keys, got in children if keys[r] not in got]
+                if from_parent is not None and cl.parent_keys[r] not in from_parent:
+                    defects.append(("parent", None))
                 if not defects:
                     any_full = True
                     for v, p in cl.homed:
                         support[v].add(row[p])
-                    for ch in cl.children:
-                        outgoing[ch].add(tuple(row[p] for p in cl.child_pos[ch]))
+                    for ch, keys, _ in children:
+                        outgoing[ch].add(keys[r])
                     if cl.numeric:
                         scenarios_seen.add(cl.scenario[r])
                 elif len(defects) == 1:
@@ -330,33 +345,13 @@ class _Call:
                     if kind == "evidence":
                         relaxed[what].add(row[cl.vars.index(what)])
                     elif kind == "child":
-                        outgoing[what].add(tuple(row[p] for p in cl.child_pos[what]))
+                        outgoing[what].add(cl.child_keys[what][r])
                     elif kind == "scenario":
                         scenarios_seen.add(cl.scenario[r])
             down.update(outgoing)
             if cl.parent is None:
                 tree_ok[k] = any_full
         return support, relaxed, tree_ok, scenarios_seen, ok
-
-    def _defects(self, cl, r, row, ev, ok, up, from_parent, stop: int) -> list:
-        defects = []
-        for v, p in cl.homed:
-            if ev[v] is not None and row[p] not in ev[v]:
-                defects.append(("evidence", v))
-                if len(defects) >= stop:
-                    return defects
-        if cl.numeric and not ok[cl.scenario[r]]:
-            defects.append(("scenario", None))
-            if len(defects) >= stop:
-                return defects
-        for ch in cl.children:
-            if tuple(row[p] for p in cl.child_pos[ch]) not in up[ch]:
-                defects.append(("child", ch))
-                if len(defects) >= stop:
-                    return defects
-        if from_parent is not None and tuple(row[p] for p in cl.parent_pos) not in from_parent:
-            defects.append(("parent", None))
-        return defects
 
 
 def propagate(spec: ProductSpec, design: Any, stock: Mapping[str, Decimal] | None = None) -> Propagation:
