@@ -18,7 +18,7 @@ from ..specs_registry import catalog
 from ..workorders import printing
 from ..workorders.storage import storage
 from .planner_forms import (ActionForm, AdvanceForm, LoginForm, MaterialsForm, PrintForm,
-                            UnitFilterForm)
+                            UnitFilterForm, choices)
 
 bp = Blueprint("planner", __name__, url_prefix="/planner")
 
@@ -73,10 +73,9 @@ def logout():
 def _filter_form() -> UnitFilterForm:
     form = UnitFilterForm(request.args)
     steps = {s for p in catalog().products.values() for s in (st.id for st in p.line.stations)}
-    form.status.choices = [("", "any"), ("queued", "queued"), *[(s, s) for s in sorted(steps)],
-                           ("qc", "qc"), ("packed", "packed"), ("shipped", "shipped")]
-    form.product.choices = [("", "any"), *[(p, p) for p in sorted(catalog().products)]]
-    form.station.choices = [("", "any"), *[(s, s) for s in sorted(steps)]]
+    form.status.choices = choices(["queued", *sorted(steps), "qc", "packed", "shipped"])
+    form.product.choices = choices(sorted(catalog().products))
+    form.station.choices = choices(sorted(steps))
     return form
 
 

@@ -4,12 +4,18 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (DateField, EmailField, Form, HiddenField, IntegerField, PasswordField,
                      SelectField, StringField, TextAreaField)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from ..services.planning import SORTS
 
-WORK_ORDER_STATES = [("", "any"), ("pending", "pending"), ("rendering", "rendering"),
-                     ("done", "done"), ("failed", "failed")]
+WORK_ORDER_STATES = [SelectChoice("", "any"), *(SelectChoice(s) for s in (
+    "pending", "rendering", "done", "failed"))]
+
+
+def choices(values, any_label: str = "any") -> list[SelectChoice]:
+    """Select options from plain values, with an empty "any" first."""
+    return [SelectChoice("", any_label), *(SelectChoice(v) for v in values)]
 
 
 class LoginForm(FlaskForm):
@@ -27,13 +33,15 @@ class UnitFilterForm(Form):
     promised_to = DateField("to", validators=[Optional()])
     work_order = SelectField("Work order", choices=WORK_ORDER_STATES, default="")
     order_reference = StringField("Order", validators=[Optional(), Length(max=32)])
-    sort = SelectField("Sort", choices=[(k, k.lstrip("-") + (" (latest first)" if k[0] == "-" else ""))
-                                        for k in SORTS], default="promised")
+    sort = SelectField("Sort", choices=[
+        SelectChoice(k, k.lstrip("-") + (" (latest first)" if k[0] == "-" else "")) for k in SORTS],
+        default="promised")
 
 
 class PrintForm(FlaskForm):
     days = IntegerField("Due within (days)", validators=[Optional(), NumberRange(0, 365)])
-    format = SelectField("Format", choices=[("pdf", "one merged PDF"), ("zip", "zip of PDFs")])
+    format = SelectField("Format", choices=[SelectChoice("pdf", "one merged PDF"),
+                                            SelectChoice("zip", "zip of PDFs")])
 
 
 class AdvanceForm(FlaskForm):

@@ -29,7 +29,7 @@ celery = Celery("configurator", set_as_current=False)
 def configure_celery(broker_url: str | None) -> Celery:
     """No broker: tasks run in-process (eagerly). A broker URL (redis://...): tasks go to workers."""
     celery.conf.update(
-        broker_url=broker_url or "memory://",
+        broker_url=broker_url or "memory://localhost/",
         task_always_eager=not broker_url,
         task_eager_propagates=False,
         task_ignore_result=True,
