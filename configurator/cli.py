@@ -15,8 +15,12 @@ from .config import DEFAULTS
 
 def _create_app(*_args) -> Flask:
     from . import create_app
+    from .domain.loader import SpecError
 
-    return create_app()
+    try:
+        return create_app()
+    except SpecError as exc:
+        raise click.ClickException(f"the specs have problems (run `configurator specs check`):\n{exc}")
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False,
@@ -29,7 +33,7 @@ def _specs_dir() -> str:
     return os.environ.get("CONFIGURATOR_SPECS_DIR") or str(DEFAULTS["SPECS_DIR"])
 
 
-@main.group()
+@main.group(cls=click.Group)
 def specs() -> None:
     """Product specifications in specs/."""
 
@@ -72,7 +76,7 @@ def _load_design(product: str, design_path: str):
     return spec, design
 
 
-@main.command("validate")
+@main.command("validate", with_appcontext=False)
 @click.argument("product")
 @click.argument("design_path", metavar="DESIGN.json")
 def validate_command(product: str, design_path: str) -> None:
@@ -85,7 +89,7 @@ def validate_command(product: str, design_path: str) -> None:
     sys.exit(0 if result.valid else 1)
 
 
-@main.command("propagate")
+@main.command("propagate", with_appcontext=False)
 @click.argument("product")
 @click.argument("design_path", metavar="DESIGN.json")
 def propagate_command(product: str, design_path: str) -> None:
@@ -101,3 +105,7 @@ def register_cli(app: Flask) -> None:
     from . import cli_app
 
     cli_app.register(app)
+
+
+if __name__ == "__main__":
+    main()
