@@ -26,9 +26,10 @@ MAX_ATTEMPTS = 4
 celery = Celery("configurator", set_as_current=False)
 
 
-def configure_celery(broker_url: str | None) -> Celery:
+def configure_celery(broker_url: str | None, queue: str = "workorders") -> Celery:
     """No broker: tasks run in-process (eagerly). A broker URL (redis://...): tasks go to workers."""
     celery.conf.update(
+        task_default_queue=queue,
         broker_url=broker_url or "memory://localhost/",
         task_always_eager=not broker_url,
         task_eager_propagates=False,
@@ -43,11 +44,12 @@ def configure_celery(broker_url: str | None) -> Celery:
 
 
 def init_app(app: Flask) -> None:
-    configure_celery(app.config.get("BROKER_URL"))
+    configure_celery(app.config.get("BROKER_URL"), app.config.get("RENDER_QUEUE") or "workorders")
     app.extensions["celery"] = celery
 
 
-configure_celery({**DEFAULTS, **from_environment()}.get("BROKER_URL"))
+_settings = {**DEFAULTS, **from_environment()}
+configure_celery(_settings.get("BROKER_URL"), _settings.get("RENDER_QUEUE") or "workorders")
 
 
 @functools.cache

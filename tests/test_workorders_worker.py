@@ -1,0 +1,70 @@
+"""With a broker configured, work orders render on a real Celery worker (Redis)."""
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from configurator.extensions import db as _db
+from configurator.models import WorkOrder
+from workorders_support import place
+
+REDIS = "redis://127.0.0.1:6379/15"
+
+
+def _redis_up() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def worker_config(app_config):
+    if not _redis_up():
+        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
+    queue = f"workorders-test-{secrets.token_hex(4)}"
+    app_config.update(BROKER_URL=REDIS, RENDER_QUEUE=queue)
+    return app_config
+
+
+@pytest.fixture
+def worker(worker_config, tmp_path):
+    env = {**os.environ, "CONFIGURATOR_BROKER_URL": REDIS,
+           "CONFIGURATOR_RENDER_QUEUE": worker_config["RENDER_QUEUE"],
+           "CONFIGURATOR_DATABASE_URL": worker_config["DATABASE_URL"],
+           "CONFIGURATOR_STORAGE_DIR": worker_config["STORAGE_DIR"],
+           "CONFIGURATOR_SPECS_DIR": worker_config["SPECS_DIR"],
+           "CONFIGURATOR_SECRET_KEY": "test-secret"}
+    celery = Path(sys.executable).with_name("celery")
+    process = subprocess.Popen(
+        [str(celery), "-A", "configurator.workorders.tasks", "worker", "--pool=solo",
+         "-Q", worker_config["RENDER_QUEUE"], "--without-mingle", "--without-gossip",
+         "--without-heartbeat", "-l", "warning"],
+        env=env, stdout=subprocess.DEVNULL, stderr=(tmp_path / "worker.log").open("wb"))
+    process.log = tmp_path / "worker.log"
+    yield process
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.mark.redis
+def test_a_worker_renders_the_work_orders_of_a_placed_order(app, db, catalog, worker):
+    order = place(catalog, n=2)
+    ids = [u.id for u in order.units]
+    for _ in range(1200):  # wait for the worker to finish, however long a cold start takes
+        _db.session.expire_all()
+        states = db.session.execute(
+            select(WorkOrder.status).where(WorkOrder.unit_id.in_(ids))).scalars().all()
+        if all(s in ("done", "failed") for s in states) or worker.poll() is not None:
+            break
+        time.sleep(0.1)
+    assert states == ["done", "done"], worker.log.read_text()
