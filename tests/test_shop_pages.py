@@ -13,13 +13,6 @@ from configurator.services import stock
 from conftest import complete_design, csrf_from
 
 
-@pytest.fixture(autouse=True)
-def _anonymous_users(app):
-    # Pages render `current_user`; until the planner area registers its loader, nobody is known.
-    if app.login_manager._user_callback is None and app.login_manager._request_callback is None:
-        app.login_manager.user_loader(lambda _id: None)
-
-
 @pytest.fixture
 def suit(catalog):
     return catalog.products["suit"]

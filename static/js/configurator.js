@@ -58,9 +58,11 @@
   }
 
   function applyOptions(answer) {
+    var appeared = [];
     each(form.querySelectorAll("fieldset[data-option]"), function (fs) {
       var id = fs.getAttribute("data-option");
       var active = answer.active[id] !== false;
+      if (active && fs.hidden) { appeared.push(fs); }
       fs.hidden = !active;
       fs.disabled = !active;
       var states = answer.options[id] || {};
@@ -81,6 +83,22 @@
         if (reason) { reason.hidden = state.available; reason.textContent = reasons; }
       });
     });
+    return appeared;
+  }
+
+  function chooseDefaults(fieldsets) {
+    // An option that just started to apply (the waistcoat's, say) starts at the spec's default.
+    var changed = false;
+    fieldsets.forEach(function (fs) {
+      var wanted = fs.getAttribute("data-default");
+      if (!wanted || fs.querySelector("input:checked") || fs.querySelector("select")) { return; }
+      var input = fs.querySelector('input[value="' + CSS.escape(wanted) + '"]');
+      if (input && !input.disabled) { input.checked = true; changed = true; }
+    });
+    return changed;
+  }
+
+  function applyTexts(answer) {
     each(form.querySelectorAll("[data-text]"), function (box) {
       var input = box.querySelector("input");
       var field = fieldSection(input.name);
@@ -158,11 +176,13 @@
 
   function apply(answer) {
     form.classList.remove("offline");
-    applyOptions(answer);
+    var appeared = applyOptions(answer);
+    applyTexts(answer);
     applyMeasurements(answer);
     applyPrice(answer.price, answer.feasible);
     applyErrors(answer);
     document.getElementById("preview").innerHTML = answer.preview;  // built and escaped by the server
+    if (chooseDefaults(appeared)) { schedule(0); return; }
     form.dispatchEvent(new CustomEvent("configurator:updated", { detail: answer }));
   }
 

@@ -1,0 +1,147 @@
+"""The shop in a real browser (headless Chromium): live choices, price, drafts, an order of two
+units, the tracking page."""
+from __future__ import annotations
+
+import os
+import re
+import threading
+
+import pytest
+
+from configurator.domain import propagate
+from conftest import complete_design
+
+CHROMIUM = "/usr/bin/chromium"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=(
+        "needs the system Chromium at /usr/bin/chromium (./dev test installs the 'chromium' "
+        "package)")),
+]
+
+
+@pytest.fixture
+def live_server(app):
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        tab = context.new_page()
+        tab.set_default_timeout(15_000)
+        yield tab
+        context.close()
+        browser.close()
+
+
+def _wait_live(page):
+    page.wait_for_selector("#configurator[data-live=yes]", state="attached")
+
+
+def _choose(page, option_id: str, choice_id: str):
+    with page.expect_response(lambda r: "/propagate" in r.url):
+        page.locator(f'[data-option="{option_id}"] input[value="{choice_id}"]').check()
+
+
+def _fill_measurements(page, design: dict):
+    for m_id, value in design["measurements"].items():
+        page.fill(f'[name="measure_{m_id}"]', str(value))
+    with page.expect_response(lambda r: "/propagate" in r.url):
+        page.locator(f'[name="measure_{next(iter(design["measurements"]))}"]').dispatch_event(
+            "change")
+    page.wait_for_timeout(500)  # the debounced last update
+
+
+def test_suit_live_configuration_draft_and_order_of_two(page, live_server, catalog):
+    suit = catalog.products["suit"]
+    linen = next(c for c in suit.option("fabric").choices
+                 if c.attributes.get("composition") == "linen")
+    rule = next(r for r in suit.rules if "linen" in r.source and "lapel" in r.source)
+    page.goto(f"{live_server}/products/suit")
+    _wait_live(page)
+
+    # a fabric that rules out an option: peak lapel disabled, with the rule's reason beside it
+    _choose(page, "fabric", linen.id)
+    peak = page.locator('[data-option="lapel"] [data-choice="peak"]')
+    assert peak.locator("input").is_disabled()
+    assert rule.message in peak.locator(".reason").inner_text()
+    assert linen.colour in page.inner_html("#preview")
+
+    # measurements: the price becomes complete, then a bigger chest costs more
+    design = complete_design(suit, {"fabric": linen.id})
+    _fill_measurements(page, design)
+    page.wait_for_function("document.getElementById('price-caption').textContent === 'Price'")
+    before = page.inner_text("#price-total")
+    others = {**design, "measurements": {k: v for k, v in design["measurements"].items()
+                                         if k != "chest"}}
+    biggest = propagate(suit, others).measurements["chest"].max
+    assert "to " + str(biggest) in page.inner_text("#range-chest")
+    with page.expect_response(lambda r: "/propagate" in r.url):
+        page.fill('[name="measure_chest"]', str(biggest))
+    page.wait_for_function(f"document.getElementById('price-total').textContent !== '{before}'")
+    page.fill('[name="measure_chest"]', str(design["measurements"]["chest"]))
+
+    # save, and reopen the shared link in a fresh tab
+    page.click("button[value=save]")
+    page.wait_for_selector(".share a")
+    link = page.inner_text(".share a")
+    other = page.context.new_page()
+    other.goto(link)
+    assert other.locator(f'[data-option="fabric"] input[value="{linen.id}"]').is_checked()
+    assert other.input_value('[name="measure_chest"]') == str(design["measurements"]["chest"])
+    other.close()
+
+    # order it for Anna, then a second, three-piece suit for Rui
+    page.fill('[name="label"]', "for Anna")
+    page.click("button[value=add]")
+    page.wait_for_url(re.compile(r"/order$"))
+    page.goto(f"{live_server}/products/suit")
+    _wait_live(page)
+    three = complete_design(suit, {"pieces": "three"})
+    assert page.locator('[data-option="waistcoat_style"]').is_hidden()
+    blocked = page.locator('[data-option="pieces"] [data-choice="three"]')
+    if blocked.locator("input").is_disabled():  # a default rules it out: the reason says which
+        reason = blocked.locator(".reason").inner_text()
+        assert reason
+        _choose(page, "waistband", three["options"]["waistband"])
+    _choose(page, "pieces", "three")
+    assert page.locator('[data-option="waistcoat_style"]').is_visible()
+    _fill_measurements(page, three)
+    page.fill('[name="label"]', "for Rui")
+    page.click("button[value=add]")
+    page.wait_for_url(re.compile(r"/order$"))
+    assert page.locator("li.unit").count() == 2
+
+    page.fill('[name="name"]', "Ana Sousa")
+    page.fill('[name="email"]', "ana@example.com")
+    page.fill('[name="address"]', "Rua das Flores 12\n4050-262 Porto")
+    page.click("text=Place order")
+    page.wait_for_url(re.compile(r"/track/[\w-]{30,}$"))
+    assert page.locator("li.unit").count() == 2
+    assert "for Anna" in page.inner_text("#unit-1") and "for Rui" in page.inner_text("#unit-2")
+    assert page.locator('[aria-current="step"]').count() == 2
+    assert "Promised to ship by" in page.inner_text("main")
+
+
+def test_the_configurator_reads_well_at_375_px(page, live_server):
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"{live_server}/products/washing-machine")
+    _wait_live(page)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the page scrolls sideways ({width} px)"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
