@@ -140,6 +140,10 @@
       li.appendChild(label); li.appendChild(document.createTextNode(" ")); li.appendChild(amount);
       lines.appendChild(li);
     });
+    ["parts-caption", "price-parts"].forEach(function (id) {
+      document.getElementById(id).hidden = !price.complete;
+    });
+    document.getElementById("parts-pending").hidden = price.complete;
     var parts = document.querySelectorAll("#price-parts dd");
     [price.materials, price.labour, price.margin].forEach(function (value, i) {
       if (parts[i]) { parts[i].textContent = money(price.currency, value); }
