@@ -226,3 +226,14 @@ def test_garbage_form_posts_never_cause_a_server_error(client, suit):
                  {"action": "save", "option_pieces": ["two", "three"]}):
         response = client.post("/products/suit", data={**data, "csrf_token": token})
         assert response.status_code in (200, 302, 400), response.data[:500]
+
+
+def test_cloth_too_short_for_this_design_is_shown_out_of_stock(client, db, suit):
+    design = complete_design(suit)
+    material = suit.option("fabric").choice(design["options"]["fabric"]).material
+    stock.set_on_hand(suit, material, Decimal("0.5"))  # some left, but not a suit's length
+    db.session.commit()
+    html = post_design(client, "suit", design, "add").data.decode()
+    errors = re.search(r'data-errors-for="option_fabric"[^>]*>(.*?)</p>', html, re.S).group(1)
+    assert "out of stock" in errors
+    assert db.session.execute(select(func.count()).select_from(Draft)).scalar_one() == 0

@@ -7,6 +7,7 @@ from decimal import ROUND_CEILING, Decimal
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..domain import bill_of_materials, validate
 from ..domain.model import ProductSpec
 from ..extensions import db
 from ..models import MaterialStock
@@ -32,6 +33,18 @@ def levels(spec: ProductSpec) -> dict[str, Decimal]:
         select(MaterialStock).where(MaterialStock.product_id == spec.id)).scalars()
     live = {row.material_id: row.available for row in rows}
     return {m.id: Decimal(live.get(m.id, m.stock)) for m in spec.materials}
+
+
+def levels_for(spec: ProductSpec, design: dict) -> dict[str, Decimal]:
+    """Live levels as the engine should see them for `design`: once the design is complete, a
+    material with less left than it needs counts as none, so the shop never offers what the
+    order would then refuse."""
+    live = levels(spec)
+    if validate(spec, design).valid:
+        for line in bill_of_materials(spec, design):
+            if live.get(line.material, Decimal(0)) < round_up(line.quantity):
+                live[line.material] = Decimal(0)
+    return live
 
 
 def ensure_stock(spec: ProductSpec) -> None:

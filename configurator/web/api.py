@@ -35,7 +35,7 @@ def propagate_design(product_id: str):
                              '{"options": {...}, "measurements": {...}, "texts": {...}}'), 400
     design, input_errors = _numbers(spec, normalise_design(body.get("design", body)))
     design = prune_inactive(spec, design)
-    answer = propagate(spec, design, stock=stock.levels(spec)).as_dict()
+    answer = propagate(spec, design, stock=stock.levels_for(spec, design)).as_dict()
     answer["violations"] = validate(spec, design).as_dict()["violations"] + input_errors
     answer["design"] = design
     answer["texts_active"] = {t.id: applies(spec, t.when, design["options"]) for t in spec.texts}

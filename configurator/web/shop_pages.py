@@ -115,14 +115,14 @@ def _order_problems(spec: ProductSpec, design: dict) -> list:
     result = validate(spec, design)
     if not result.valid:
         return list(result.violations)
-    prop = propagate(spec, design, stock=stock.levels(spec))
+    prop = propagate(spec, design, stock=stock.levels_for(spec, design))
     return [] if prop.feasible else ["out of stock"]
 
 
 def design_page(spec: ProductSpec, design: dict, form: FlaskForm, show: str = SHOW_NONE,
                 general: list[str] | None = None) -> dict:
     """Everything the configurator shows for `design`, worked out by the engine."""
-    prop = propagate(spec, design, stock=stock.levels(spec))
+    prop = propagate(spec, design, stock=stock.levels_for(spec, design))
     general = list(general or [])
     if show != SHOW_NONE:
         violations = validate(spec, design).violations
