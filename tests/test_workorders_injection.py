@@ -83,3 +83,13 @@ def test_markup_that_reaches_the_renderer_still_loads_nothing(app, trap):
            f'<style>@import url({base}/css); p {{ background: url({base}/bg) }}</style>'
     data = html_to_pdf(html)
     assert hits == [] and b"root:" not in data
+
+
+def test_a_control_character_in_customer_text_still_renders(app, db, catalog):
+    from configurator.services.orders import CustomerDetails
+
+    order = place(catalog, customer=CustomerDetails("Ana\x0bSousa <b>", "ana@example.com", "x"))
+    work_order = order.units[0].work_order
+    assert work_order.status == "done", work_order.error
+    text, _ = pdf_text(storage().read(work_order.path))
+    assert "Sousa <b>" in text

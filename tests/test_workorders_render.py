@@ -112,3 +112,28 @@ def test_a_failed_render_through_the_queue_is_retried_then_left_failed(app, db, 
     _db.session.expire_all()
     work_order = db.session.execute(select(WorkOrder).where(WorkOrder.unit_id == unit.id)).scalar_one()
     assert work_order.status == "failed" and work_order.attempts == 1 + MAX_ATTEMPTS
+
+
+def test_fast_font_subsetting_is_detected_when_libharfbuzz_subset_is_installed():
+    import ctypes.util
+
+    from configurator.workorders.render import fast_subsetting_available, warn_if_slow
+
+    if not ctypes.util.find_library("harfbuzz-subset"):
+        pytest.skip("libharfbuzz-subset0 is not installed here")
+    assert fast_subsetting_available() and warn_if_slow() is False
+
+
+def test_the_fast_parse_renders_what_the_html5_parser_renders(app, db, catalog):
+    from weasyprint import HTML
+
+    from configurator.workorders import render
+    from workorders_support import pdf_text
+
+    unit = place(catalog).units[0]
+    html = render_work_order_html(_context(app, unit))
+    renderer = render._renderer()
+    slow = HTML(string=html, base_url=render.STATIC_BASE_URL,
+                url_fetcher=render.static_url_fetcher).write_pdf(
+        stylesheets=[renderer.stylesheets["A4"]], font_config=renderer.font_config)
+    assert pdf_text(html_to_pdf(html)) == pdf_text(slow)

@@ -4,7 +4,9 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import re
 from pathlib import Path
+from xml.etree import ElementTree
 from urllib.parse import unquote, urlsplit
 
 import barcode
@@ -91,6 +93,44 @@ def static_url_fetcher(url: str, *args, **kwargs) -> dict:
     return {"string": path.read_bytes(), "redirected_url": url}
 
 
+_DOCTYPE = re.compile(r"^\s*<!doctype[^>]*>", re.IGNORECASE)
+
+
+@functools.cache
+def _lean_html_class():
+    """An HTML document built from our own well-formed template output: parsed by expat (C)
+    instead of the pure-Python HTML5 parser, styled with a small user-agent stylesheet."""
+    import cssselect2
+    from weasyprint import CSS, HTML
+
+    ua = CSS(filename=str(STATIC_DIR / "css" / "workorder-ua.css"), url_fetcher=static_url_fetcher)
+
+    class LeanHTML(HTML):
+        def __init__(self, root: ElementTree.Element):  # noqa: D107 (no HTML parsing here)
+            self.base_url = STATIC_BASE_URL
+            self.url_fetcher = static_url_fetcher
+            self.media_type = "print"
+            self.wrapper_element = cssselect2.ElementWrapper.from_html_root(root)
+            self.etree_element = self.wrapper_element.etree_element
+
+        def _ua_stylesheets(self, forms=False):
+            return [ua]
+
+    return LeanHTML
+
+
+def _document(html: str):
+    """Our template's output goes the fast way; anything expat refuses (a control character a
+    customer pasted, say) goes through WeasyPrint's own HTML5 parser."""
+    from weasyprint import HTML
+
+    try:
+        root = ElementTree.fromstring(_DOCTYPE.sub("", html, count=1))
+    except ElementTree.ParseError:
+        return HTML(string=html, base_url=STATIC_BASE_URL, url_fetcher=static_url_fetcher)
+    return _lean_html_class()(root)
+
+
 class Renderer:
     """One warm WeasyPrint: stylesheets parsed once, one font configuration reused."""
 
@@ -108,11 +148,8 @@ class Renderer:
 
     def render(self, html: str, paper: str = "A4") -> tuple[bytes, int]:
         """PDF bytes and page count."""
-        from weasyprint import HTML
-
         stylesheet = self.stylesheets[paper_name(paper)]
-        document = HTML(string=html, base_url=STATIC_BASE_URL, url_fetcher=static_url_fetcher)
-        rendered = document.render(stylesheets=[stylesheet], font_config=self.font_config)
+        rendered = _document(html).render(stylesheets=[stylesheet], font_config=self.font_config)
         return rendered.write_pdf(), len(rendered.pages)
 
     def pdf(self, html: str, paper: str = "A4") -> bytes:
