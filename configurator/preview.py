@@ -106,15 +106,18 @@ def _lapels(d: _Design, cloth: str) -> list[str]:
     if d.has("lapel", "shawl"):
         shapes = ["M90 40 Q76 80 100 118", "M110 40 Q124 80 100 118"]
     elif d.has("lapel", "peak"):
-        shapes = ["M90 40 L74 62 L68 50 L80 78 L100 118", "M110 40 L126 62 L132 50 L120 78 L100 118"]
+        shapes = ["M90 40 L74 62 L68 50 L80 78 L100 118",
+                  "M110 40 L126 62 L132 50 L120 78 L100 118"]
     else:  # notch, or anything the drawing does not know
-        shapes = ["M90 40 L76 64 L84 68 L78 78 L100 118", "M110 40 L124 64 L116 68 L122 78 L100 118"]
+        shapes = ["M90 40 L76 64 L84 68 L78 78 L100 118",
+                  "M110 40 L124 64 L116 68 L122 78 L100 118"]
     return [_el("path", d=s, fill=cloth, stroke=INK, stroke_width=1.2) for s in shapes]
 
 
 def _front_buttons(d: _Design) -> list[str]:
     if d.has("buttons", "db"):
-        return [_el("circle", cx=x, cy=y, r=2.6, fill=INK) for x in (88, 112) for y in (126, 142, 158)]
+        return [_el("circle", cx=x, cy=y, r=2.6, fill=INK)
+                for x in (88, 112) for y in (126, 142, 158)]
     count = {"one": 1, "three": 3}.get(d.choice_id("buttons"), 2)
     return [_el("circle", cx=102, cy=128 + 14 * i, r=2.6, fill=INK) for i in range(count)]
 
@@ -158,7 +161,8 @@ def _collar(d: _Design, cloth: str) -> list[str]:
                     stroke=INK)]
     spread = 16 if d.has("collar", "cut", "spread") else 8
     tip = 74 if d.has("collar", "button") else 70
-    shapes = [f"M80 40 L100 56 L{100 - spread - 12} {tip} Z", f"M120 40 L100 56 L{100 + spread + 12} {tip} Z"]
+    shapes = [f"M80 40 L100 56 L{100 - spread - 12} {tip} Z",
+              f"M120 40 L100 56 L{100 + spread + 12} {tip} Z"]
     out = [_el("path", d=s, fill=cloth, stroke=INK, stroke_width=1.2) for s in shapes]
     if d.has("collar", "button"):
         out += [_el("circle", cx=100 - spread - 8, cy=tip - 3, r=1.6, fill=INK),

@@ -174,7 +174,8 @@ def _check_unit(position: int, request: UnitRequest) -> _Priced:
         request.product_id, str) else None
     if spec is None:
         raise OrderRejected([Problem(position, "product", "unknown", (
-            f"There is no product {str(request.product_id)[:64]!r}; choose one from the catalog."))])
+            f"There is no product {str(request.product_id)[:64]!r}; "
+            "choose one from the catalog."))])
     label = _text(request.label)
     if len(label) > 200:
         raise OrderRejected([Problem(position, "label", "length",
@@ -295,11 +296,12 @@ def _out_of_stock_problems(priced: list[_Priced], exc: stock.InsufficientStock) 
 
 
 def _field_of_material(p: _Priced, material_id: str) -> str:
-    """The option whose chosen choice brings this material in, so the shopper knows what to change."""
+    """The option whose chosen choice brings this material in: what the shopper should change."""
     for usage in p.spec.usage:
         if usage.material_of:
             option = p.spec.option(usage.material_of)
-            choice = option.choice(p.design["options"].get(usage.material_of, "")) if option else None
+            chosen = p.design["options"].get(usage.material_of, "")
+            choice = option.choice(chosen) if option else None
             if choice is not None and choice.material == material_id:
                 return f"options.{usage.material_of}"
     return "design"

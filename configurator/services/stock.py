@@ -28,7 +28,8 @@ class InsufficientStock(Exception):
 
 
 def levels(spec: ProductSpec) -> dict[str, Decimal]:
-    """Available quantity of each material of `spec` (a pure read: unseeded ones count as the spec's stock)."""
+    """Available quantity of each material of `spec`; a pure read (unseeded rows count as the
+    spec's initial stock)."""
     rows = db.session.execute(
         select(MaterialStock).where(MaterialStock.product_id == spec.id)).scalars()
     live = {row.material_id: row.available for row in rows}

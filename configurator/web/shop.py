@@ -21,7 +21,8 @@ def index():
 def configure(product_id: str):
     spec = catalog().products.get(product_id) or abort(404)
     start = pages.starting_point(spec, request.args)
-    form = form_class(spec)(data={**form_data_from_design(spec, start.design), "label": start.label})
+    data = {**form_data_from_design(spec, start.design), "label": start.label}
+    form = form_class(spec)(data=data)
     parent = pages.clean_token(request.form.get("parent") or start.parent_token)
     if request.method == "POST":
         outcome = pages.submit_design(spec, form, request.form.get("action", "update"), parent)
