@@ -248,3 +248,12 @@ def test_a_suit_and_a_washing_machine_in_one_order(client, db, catalog):
     order = db.session.execute(select(Order)).scalar_one()
     assert [u.product_id for u in order.units] == ["suit", "washing-machine"]
     assert order.promised_date == max(u.promised_date for u in order.units)
+
+
+def test_a_unit_can_be_removed_from_the_order(client, suit):
+    order_units(client, [("suit", complete_design(suit), "first"),
+                         ("suit", complete_design(suit), "second")])
+    page = client.get("/order")
+    client.post("/order/remove/0", data={"csrf_token": csrf_from(page.data)})
+    html = client.get("/order").data.decode()
+    assert "· second" in html and "· first" not in html
