@@ -106,8 +106,9 @@ def main() -> None:
         if n % 50 == 0:
             samples.append(_rss_mb())
     warm = samples[min(1, len(samples) - 1)]
-    print(f"  memory over {renders} renders: {warm:.0f} MB after warm-up, peak {max(samples):.0f} MB, "
-          f"last {samples[-1]:.0f} MB (growth {samples[-1] - warm:+.0f} MB; target flat)")
+    print(f"  memory over {renders} renders: {warm:.0f} MB after warm-up, "
+          f"peak {max(samples):.0f} MB, last {samples[-1]:.0f} MB "
+          f"(growth {samples[-1] - warm:+.0f} MB; target flat)")
     print(f"  merged download of 500 stored work orders: {merge_time(pdf):.2f} s (target <= 3)")
     print(f"  (cores: {os.cpu_count()}, fast font subsetting: {fast_subsetting_available()})")
 

@@ -28,7 +28,8 @@ def create_user(email: str, role: str, name: str, password: str) -> None:
     if len(password) < 10:
         raise click.BadParameter("use at least 10 characters", param_hint="--password")
     if db.session.execute(select(User).where(User.email == email)).scalar_one_or_none():
-        raise click.ClickException(f"{email} exists already; use `configurator users set-password`.")
+        raise click.ClickException(
+            f"{email} exists already; use `configurator users set-password`.")
     user = User(email=email, name=name, role=role)
     user.set_password(password)
     db.session.add(user)
@@ -63,7 +64,8 @@ def list_users() -> None:
         click.echo(f"{user.email}\t{user.role}\t{'active' if user.active else 'inactive'}")
 
 
-def ensure_demo_planner(email: str = "planner@example.com", password: str = "planner-demo-1") -> bool:
+def ensure_demo_planner(email: str = "planner@example.com",
+                        password: str = "planner-demo-1") -> bool:
     """The demo data's planner login (README); True when created."""
     from .extensions import db
     from .models import User

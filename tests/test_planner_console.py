@@ -70,7 +70,8 @@ def test_units_list_filters_by_product_and_shows_the_work_order(db, client, cata
 def test_customer_text_is_escaped_on_planner_pages(db, client, catalog, planner):
     from configurator.services.orders import CustomerDetails
 
-    order = place(catalog, customer=CustomerDetails("<script>alert(1)</script>", "a@example.com", "x"))
+    order = place(catalog, customer=CustomerDetails(
+        "<script>alert(1)</script>", "a@example.com", "x"))
     for url in ("/planner/", "/planner/orders", f"/planner/units/{order.units[0].code}"):
         body = client.get(url).data
         assert b"<script>alert(1)</script>" not in body and b"&lt;script&gt;" in body
@@ -80,7 +81,8 @@ def test_unit_page_downloads_its_work_order(db, client, catalog, planner):
     unit = place(catalog).units[0]
     assert unit.code.encode() in client.get(f"/planner/units/{unit.code}").data
     pdf = client.get(f"/planner/units/{unit.code}/workorder.pdf")
-    assert pdf.mimetype == "application/pdf" and unit.code in PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
+    assert pdf.mimetype == "application/pdf"
+    assert unit.code in PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
 
 
 def test_advancing_a_unit_records_who_and_when(db, client, catalog, planner):
@@ -127,7 +129,8 @@ def test_only_an_admin_moves_a_unit_back_and_says_why(db, catalog):
     with pytest.raises(InvalidTransition, match="note"):
         advance_unit(unit.id, "queued", actor=admin)
     advance_unit(unit.id, "queued", actor=admin, note="cut on the wrong cloth")
-    events = db.session.execute(select(UnitEvent).where(UnitEvent.unit_id == unit.id)).scalars().all()
+    events = db.session.execute(
+        select(UnitEvent).where(UnitEvent.unit_id == unit.id)).scalars().all()
     assert [e.to_status for e in events] == ["queued", station, "queued"]
 
 
@@ -146,7 +149,8 @@ def _print(client, data):
     return client.get(job_url + "/download")
 
 
-def test_merged_pdf_has_one_work_order_per_unit_in_promised_date_order(db, client, catalog, planner):
+def test_merged_pdf_has_one_work_order_per_unit_in_promised_date_order(db, client, catalog,
+                                                                       planner):
     orders = [place(catalog, options={"pieces": "two"}) for _ in range(3)]
     units = [o.units[0] for o in orders]
     units[0].promised_date += timedelta(days=5)  # first ordered, promised last
@@ -170,8 +174,9 @@ def test_everything_due_in_n_days_as_a_zip(db, client, catalog, planner):
 def test_another_planner_cannot_see_my_print_job(app, db, client, catalog, planner):
     unit = place(catalog).units[0]
     page = client.get("/planner/")
-    job_url = client.post("/planner/print", data={"unit": str(unit.id), "format": "pdf",
-                                                  "csrf_token": csrf_from(page.data)}).headers["Location"]
+    job_url = client.post("/planner/print", data={
+        "unit": str(unit.id), "format": "pdf", "csrf_token": csrf_from(page.data)},
+    ).headers["Location"]
     from flask import g
 
     other = app.test_client()

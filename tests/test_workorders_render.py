@@ -85,7 +85,8 @@ def test_rendering_twice_leaves_one_file(app, db, catalog, tmp_path):
     render_and_store(unit.id, force=True)
     files = [p for p in storage().root.rglob("*") if p.is_file()]
     assert [p.name for p in files] == [f"{unit.code}.pdf"]
-    work_order = db.session.execute(select(WorkOrder).where(WorkOrder.unit_id == unit.id)).scalar_one()
+    work_order = db.session.execute(
+        select(WorkOrder).where(WorkOrder.unit_id == unit.id)).scalar_one()
     assert work_order.status == "done" and work_order.attempts == 2
 
 
@@ -97,7 +98,8 @@ def test_a_failed_render_is_recorded_for_planners(app, db, catalog):
     with pytest.raises(RenderFailed):
         render_and_store(unit.id)
     _db.session.expire_all()
-    work_order = db.session.execute(select(WorkOrder).where(WorkOrder.unit_id == unit.id)).scalar_one()
+    work_order = db.session.execute(
+        select(WorkOrder).where(WorkOrder.unit_id == unit.id)).scalar_one()
     assert work_order.status == "failed" and "no-such-version" in work_order.error
 
 
@@ -110,7 +112,8 @@ def test_a_failed_render_through_the_queue_is_retried_then_left_failed(app, db, 
     db.session.commit()
     enqueue_renders([unit.id], force=True)
     _db.session.expire_all()
-    work_order = db.session.execute(select(WorkOrder).where(WorkOrder.unit_id == unit.id)).scalar_one()
+    work_order = db.session.execute(
+        select(WorkOrder).where(WorkOrder.unit_id == unit.id)).scalar_one()
     assert work_order.status == "failed" and work_order.attempts == 1 + MAX_ATTEMPTS
 
 
@@ -137,3 +140,13 @@ def test_the_fast_parse_renders_what_the_html5_parser_renders(app, db, catalog):
                 url_fetcher=render.static_url_fetcher).write_pdf(
         stylesheets=[renderer.stylesheets["A4"]], font_config=renderer.font_config)
     assert pdf_text(html_to_pdf(html)) == pdf_text(slow)
+
+
+def test_render_pending_command_renders_what_is_not_done(app, db, catalog):
+    unit = place(catalog).units[0]
+    unit.work_order.status = "failed"
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["workorders", "render-pending"])
+    assert result.exit_code == 0 and "1 work order(s) queued" in result.output
+    _db.session.expire_all()
+    assert db.session.execute(select(WorkOrder.status)).scalar_one() == "done"

@@ -100,7 +100,8 @@ def material_requirements(start: date, end: date) -> list[MaterialNeed]:
     for unit in units:
         for line in unit.bill:
             key = (unit.product_id, line["material"])
-            need = needs.setdefault(key, {"name": line.get("name", ""), "unit": line.get("unit", ""),
+            need = needs.setdefault(key, {"name": line.get("name", ""),
+                                          "unit": line.get("unit", ""),
                                           "needed": Decimal(0), "units": 0})
             need["needed"] += Decimal(str(line["quantity"]))
             need["units"] += 1

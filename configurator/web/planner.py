@@ -82,8 +82,8 @@ def _filter_form() -> UnitFilterForm:
 def _unit_filter(form: UnitFilterForm) -> planning.UnitFilter:
     form.validate()
     data = {k: v for k, v in form.data.items() if not form[k].errors}
-    return planning.UnitFilter(**{k: v or ("" if k not in ("promised_from", "promised_to") else None)
-                                  for k, v in data.items()})
+    dates = ("promised_from", "promised_to")
+    return planning.UnitFilter(**{k: v or (None if k in dates else "") for k, v in data.items()})
 
 
 @bp.get("/")

@@ -79,7 +79,8 @@ def qr_svg(url: str, size_mm: float = 22.0) -> Markup:
     qr.save(out, kind="svg", xmldecl=False, svgns=True, svgclass=None, lineclass=None,
             omitsize=True, border=2)
     svg = out.getvalue().decode()
-    return Markup(svg.replace("<svg ", f'<svg class="qr" width="{size_mm}mm" height="{size_mm}mm" ', 1))
+    sized = f'<svg class="qr" width="{size_mm}mm" height="{size_mm}mm" '
+    return Markup(svg.replace("<svg ", sized, 1))
 
 
 def static_url_fetcher(url: str, *args, **kwargs) -> dict:

@@ -27,7 +27,7 @@ celery = Celery("configurator", set_as_current=False)
 
 
 def configure_celery(broker_url: str | None, queue: str = "workorders") -> Celery:
-    """No broker: tasks run in-process (eagerly). A broker URL (redis://...): tasks go to workers."""
+    """No broker: tasks run in-process (eagerly); a broker URL (redis://...): on workers."""
     celery.conf.update(
         task_default_queue=queue,
         broker_url=broker_url or "memory://localhost/",
@@ -104,8 +104,8 @@ def render_and_store(unit_id: int, force: bool = False) -> str:
 
 
 def _claim(unit_id: int, force: bool) -> WorkOrder | None:
-    work_order = db.session.execute(
-        select(WorkOrder).where(WorkOrder.unit_id == unit_id).with_for_update()).scalar_one_or_none()
+    work_order = db.session.execute(select(WorkOrder).where(
+        WorkOrder.unit_id == unit_id).with_for_update()).scalar_one_or_none()
     if work_order is None:
         if db.session.get(Unit, unit_id) is None:
             db.session.rollback()
