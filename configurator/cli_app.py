@@ -6,6 +6,7 @@ from flask import Flask
 
 from .cli_partners import partners
 from .cli_users import users
+from .cli_workorders import workorders
 from .demo import demo_data_command
 
 
@@ -13,6 +14,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(init_db)
     app.cli.add_command(partners)
     app.cli.add_command(users)
+    app.cli.add_command(workorders)
     app.cli.add_command(demo_data_command)
 
 
