@@ -5,6 +5,7 @@ import functools
 import io
 import logging
 import re
+import textwrap
 from pathlib import Path
 from xml.etree import ElementTree
 from urllib.parse import unquote, urlsplit
@@ -30,13 +31,35 @@ class FetchRefused(ValueError):
 @functools.cache
 def _jinja() -> Environment:
     # Our own environment (not Flask's) so workers and benchmarks render without an app.
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(str(ROOT / "templates" / "workorder")),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.globals["kv_lines"] = kv_lines
+    return env
+
+
+def kv_lines(rows: list[dict], label_chars: int, value_chars: int,
+             right: bool = False) -> tuple[str, str]:
+    """Labels and values as two blocks of monospaced lines that stay side by side.
+
+    A table row per value costs WeasyPrint about a millisecond; two text blocks per group
+    cost a fraction of that. Monospace makes the wrapping here exact, so lines stay paired.
+    """
+    labels, values = [], []
+    for row in rows:
+        value = f"{row['value']} {row['unit']}".strip() if "unit" in row else row["value"]
+        label_lines = textwrap.wrap(row["label"], label_chars - 1) or [""]
+        value_lines = textwrap.wrap(value, value_chars) or [""]
+        if right:
+            value_lines = [line.rjust(value_chars) for line in value_lines]
+        height = max(len(label_lines), len(value_lines))
+        labels += label_lines + [""] * (height - len(label_lines))
+        values += value_lines + [""] * (height - len(value_lines))
+    return "\n".join(labels), "\n".join(values)
 
 
 def render_work_order_html(context: dict) -> str:
