@@ -216,3 +216,13 @@ def test_users_command_creates_a_planner_with_a_hashed_password(app, db):
     user = db.session.execute(select(User).where(User.email == "new@example.com")).scalar_one()
     assert user.role == "admin" and "long enough pw" not in user.password_hash
     assert user.check_password("long enough pw")
+
+
+def test_the_shoppers_tracking_page_follows_the_unit(db, client, catalog):
+    user = make_user()
+    order = place(catalog)
+    unit = order.units[0]
+    step = unit.routing[0]
+    advance_unit(unit.id, step["station"], actor=user, note="on the cutting table")
+    page = client.get(f"/track/{order.tracking_token}").get_data(as_text=True)
+    assert "on the cutting table" in page and step["station_name"].split(" (")[0] in page

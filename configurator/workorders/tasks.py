@@ -9,6 +9,7 @@ import logging
 from contextlib import nullcontext
 
 from celery import Celery
+from celery.signals import worker_process_init
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import select
 
@@ -50,6 +51,14 @@ def init_app(app: Flask) -> None:
 
 _settings = {**DEFAULTS, **from_environment()}
 configure_celery(_settings.get("BROKER_URL"), _settings.get("RENDER_QUEUE") or "workorders")
+
+
+@worker_process_init.connect
+def _warm_worker(**_kwargs) -> None:
+    """Each worker process renders warm from its first task."""
+    from .render import warm_up
+
+    warm_up()
 
 
 @functools.cache
