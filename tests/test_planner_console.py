@@ -226,3 +226,11 @@ def test_the_shoppers_tracking_page_follows_the_unit(db, client, catalog):
     advance_unit(unit.id, step["station"], actor=user, note="on the cutting table")
     page = client.get(f"/track/{order.tracking_token}").get_data(as_text=True)
     assert "on the cutting table" in page and step["station_name"].split(" (")[0] in page
+
+
+def test_a_work_order_downloads_on_us_letter_too(db, client, catalog, planner):
+    unit = place(catalog).units[0]
+    pdf = client.get(f"/planner/units/{unit.code}/workorder.pdf?paper=letter")
+    box = PdfReader(io.BytesIO(pdf.data)).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)
+    assert client.get(f"/planner/units/{unit.code}/workorder.pdf?paper=a3").status_code == 400

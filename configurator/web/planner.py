@@ -148,6 +148,9 @@ def rerender(code: str):
 @bp.get("/units/<code>/workorder.pdf")
 def work_order_pdf(code: str):
     found = _unit_or_404(code)
+    paper = request.args.get("paper", "").upper()
+    if paper and paper != current_app.config.get("WORKORDER_PAPER", "A4").upper():
+        return _work_order_on(found, paper)
     work_order = found.work_order
     if work_order is None or work_order.status != "done" or not storage().exists(work_order.path):
         state = work_order.status if work_order else "missing"
@@ -155,6 +158,19 @@ def work_order_pdf(code: str):
         return redirect(url_for("planner.unit", code=code))
     return send_file(storage().path(work_order.path), mimetype="application/pdf",
                      download_name=f"{found.code}.pdf", as_attachment=False)
+
+
+def _work_order_on(unit: Unit, paper: str) -> Response:
+    """The same traveller on the other paper size, rendered now from the stored snapshot."""
+    from ..workorders.context import work_order_context
+    from ..workorders.render import PAPERS, html_to_pdf, render_work_order_html
+
+    if paper not in PAPERS:
+        abort(400)
+    context = work_order_context(unit, factory=current_app.config["FACTORY_NAME"],
+                                 public_url=current_app.config["PUBLIC_URL"])
+    return Response(html_to_pdf(render_work_order_html(context), paper), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{unit.code}-{paper}.pdf"'})
 
 
 @bp.post("/print")
