@@ -89,37 +89,11 @@ def specs_copy(tmp_path) -> Path:
 # -- shop and order service (issue 3) -------------------------------------------------------
 
 def complete_design(spec, options: dict | None = None) -> dict:
-    """A valid design for `spec`, found through the engine: the given choices, then defaults or
-    the first possible choice, then each measurement near its typical value inside the range
-    still allowed."""
-    import string
-    from decimal import Decimal
+    """A valid design for `spec`, found through the engine (see `demo.example_design`)."""
+    from configurator.demo import example_design
+    from configurator.domain import validate
 
-    from configurator.domain import propagate, validate
-    from configurator.domain.engine import applies
-
-    design: dict = {"options": {}, "measurements": {}, "texts": {}}
-    for option in spec.options:
-        prop = propagate(spec, design)
-        if not prop.active.get(option.id, True):
-            continue
-        states = prop.options[option.id]
-        wanted = (options or {}).get(option.id, option.default)
-        if wanted is None or not states.get(wanted) or not states[wanted].available:
-            wanted = next(c for c, st in states.items() if st.available)
-        design["options"][option.id] = wanted
-    for m in spec.measurements:
-        r = propagate(spec, design).measurements[m.id]
-        target = m.typical if m.typical is not None else (r.min + r.max) / 2
-        target = min(max(Decimal(target), r.min), r.max)
-        value = m.min + ((target - m.min) // m.step) * m.step
-        value = value if value >= r.min else r.min
-        design["measurements"][m.id] = int(value) if value == int(value) else float(value)
-    for t in spec.texts:
-        if t.required and applies(spec, t.when, design["options"]):
-            char = next(c for c in string.ascii_uppercase + string.digits
-                        if __import__("re").fullmatch(f"[{t.allowed}]", c))
-            design["texts"][t.id] = char * min(2, t.max_length)
+    design = example_design(spec, options)
     result = validate(spec, design)
     assert result.valid, result.as_dict()
     return design
@@ -131,3 +105,19 @@ def customer():
 
     return CustomerDetails(name="Ana Sousa", email="ana@example.com",
                            address="Rua das Flores 12\n4050-262 Porto\nPortugal")
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served by werkzeug (threaded) on a free port of 127.0.0.1."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+    server.server_close()

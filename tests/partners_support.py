@@ -1,12 +1,10 @@
 """Shared fixtures for the partner tests: a tiny spec, a partner with a key, a live server."""
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from configurator.extensions import db
 from configurator.services import partners
@@ -58,14 +56,3 @@ def partner(app) -> PartnerKey:
 def other_partner(app) -> PartnerKey:
     return make_partner(app, "Bespoke Bros")
 
-
-@pytest.fixture
-def live_server(app):
-    """The app served by werkzeug (threaded) on a free port of 127.0.0.1."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    server.server_close()

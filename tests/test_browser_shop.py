@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 
 import pytest
 
@@ -20,17 +19,6 @@ pytestmark = [
         "package)")),
 ]
 
-
-@pytest.fixture
-def live_server(app):
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 @pytest.fixture

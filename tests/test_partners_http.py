@@ -7,7 +7,7 @@ import requests
 from sqlalchemy import func, select
 
 from configurator.models import IdempotencyRecord, Order
-from partners_support import FORM, app_config, live_server, partner  # noqa: F401
+from partners_support import FORM, app_config, partner  # noqa: F401
 
 
 def test_a_post_over_http_places_an_order_that_can_be_read_back(live_server, partner):

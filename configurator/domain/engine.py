@@ -14,7 +14,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from . import numeric
-from .compile import CompileError, Compiled, attribute_value, compile_spec  # noqa: F401
+from .compile import CompileError, Compiled, compile_spec  # noqa: F401  (CompileError: the loader imports it here)
 from .expr import Env, evaluate
 from .model import ProductSpec
 from .results import ChoiceState, MeasurementRange, Propagation, Reason, Validation, Violation
@@ -213,6 +213,7 @@ class _Call:
                          for i, o in enumerate(self.spec.options)]
         self.numeric_cache: dict[tuple, Any] = {}
         self.component_memo: dict = {}
+        self._fixed: tuple[list[int], list[int]] | None = None
 
     def _selections(self, options: Mapping[str, Any]) -> dict[int, int]:
         cp = self.cp
@@ -267,13 +268,15 @@ class _Call:
         return all(self.group_ranges(g, sub, None) is not None
                    for g, sub in enumerate(subs) if g != skip_group)
 
-    def bounds(self, relax: int | None) -> tuple[list[int], list[int]]:
-        lo = [g.lo for g in self.cp.grids]
-        hi = [g.hi for g in self.cp.grids]
-        for v, x in self.entered.items():
-            if v != relax:
+    def fixed_bounds(self) -> tuple[list[int], list[int]]:
+        """Every measurement's grid bounds, entered ones fixed; built once per call."""
+        if self._fixed is None:
+            lo = [g.lo for g in self.cp.grids]
+            hi = [g.hi for g in self.cp.grids]
+            for v, x in self.entered.items():
                 lo[v] = hi[v] = x
-        return lo, hi
+            self._fixed = (lo, hi)
+        return self._fixed
 
     # -- options -----------------------------------------------------------------------
 
@@ -443,7 +446,7 @@ def _row_fits(call: _Call, table, row, atoms, var: int, strict: bool) -> bool:
 
 
 def _atom_possible(call: _Call, linear: numeric.Linear) -> bool:
-    lo, hi = call.bounds(None)
+    lo, hi = call.fixed_bounds()
     return sum(a * (hi[v] if a > 0 else lo[v]) for v, a in linear.terms) >= linear.bound
 
 
