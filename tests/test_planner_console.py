@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 import time
 import zipfile
 from datetime import timedelta
@@ -223,9 +224,19 @@ def test_the_shoppers_tracking_page_follows_the_unit(db, client, catalog):
     order = place(catalog)
     unit = order.units[0]
     step = unit.routing[0]
-    advance_unit(unit.id, step["station"], actor=user, note="on the cutting table")
+    advance_unit(unit.id, step["station"], actor=user, note="Rui is off sick, later today")
     page = client.get(f"/track/{order.tracking_token}").get_data(as_text=True)
-    assert "on the cutting table" in page and step["station_name"].split(" (")[0] in page
+    assert step["station_name"] in page and 'aria-current="step"' in page
+    assert "Rui is off sick" not in page  # planners' notes are internal
+
+
+def test_each_step_appears_once_in_the_order_of_the_routing(db, client, catalog):
+    unit = place(catalog).units[0]
+    stations = list(dict.fromkeys(step["station_name"] for step in unit.routing))
+    page = client.get(f"/track/{unit.order.tracking_token}").get_data(as_text=True)
+    labels = re.findall(r'<span class="step-label">([^<]+)</span>', page)
+    assert labels == ["Queued", *stations, "Shipped"]
+    assert labels.count("Quality control") == 1
 
 
 def test_a_work_order_downloads_on_us_letter_too(db, client, catalog, planner):

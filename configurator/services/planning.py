@@ -20,7 +20,7 @@ SORTS = {
     "status": (Unit.status, Unit.promised_date),
     "product": (Unit.product_id, Unit.promised_date),
 }
-DONE_STATUSES = ("packed", "shipped")
+DONE_STATUSES = ("packed", "packing", "shipped")
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,35 @@
-"""The steps a unit goes through: queued, each station of its routing in order, QC, packed, shipped."""
+"""The steps a unit goes through: queued, each station of its routing in order, then QC,
+packing and shipping (unless the routing already has a QC or packing station of its own)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-FINAL_STEPS = (("qc", "Quality control"), ("packed", "Packed"), ("shipped", "Shipped"))
+# (status, label, station ids of a routing that already stand for this step)
+FINAL_STEPS = (
+    ("qc", "Quality control", {"qc"}),
+    ("packed", "Packed", {"packing"}),
+    ("shipped", "Shipped", set()),
+)
 
 
 def unit_steps(routing: Iterable[Mapping]) -> list[tuple[str, str]]:
-    """(status, label) pairs in order; `routing` is a unit's stored routing snapshot."""
+    """(status, label) pairs in order; `routing` is a unit's stored routing snapshot.
+
+    A station appears once even when several operations happen there; a routing with its own
+    QC or packing station keeps it in its place instead of getting a second one at the end.
+    """
     steps = [("queued", "Queued")]
-    seen = {"queued", *(s for s, _ in FINAL_STEPS)}
+    seen = set()
     for step in routing:
-        if step["station"] not in seen:
+        if step["station"] not in seen and step["station"] not in ("queued", "shipped"):
             seen.add(step["station"])
             steps.append((step["station"], step["station_name"]))
-    return steps + list(FINAL_STEPS)
+    for status, label, stations in FINAL_STEPS:
+        if status not in seen and not stations & seen:
+            steps.append((status, label))
+    return steps
+
+
+def step_label(routing: Iterable[Mapping], status: str) -> str:
+    """The label of `status` for a unit with this routing (the status itself if unknown)."""
+    return dict(unit_steps(routing)).get(status, status)

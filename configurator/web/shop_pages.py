@@ -318,7 +318,10 @@ def _unit_view(order, unit) -> dict:
         "price": unit.price, "status": unit.status, "promised_date": unit.promised_date,
         "steps": [{"status": s, "label": label, "state": _step_state(i, reached)}
                   for i, (s, label) in enumerate(steps)],
-        "events": [{"at": e.at, "to": e.to_status, "note": e.note} for e in unit.events],
+        # Planners' notes are internal (why a unit went back, who is off sick): shoppers see
+        # when each step was reached, nothing more.
+        "events": [{"at": e.at, "label": "Order placed" if e.from_status is None
+                    else dict(steps).get(e.to_status, e.to_status)} for e in unit.events],
         "again_url": url_for("shop.configure", product_id=unit.product_id,
                              order=order.tracking_token, unit=unit.position)
         if unit.product_id in catalog().products else None}
