@@ -19,6 +19,8 @@ DEFAULTS: dict[str, object] = {
     "MAX_CONTENT_LENGTH": 256 * 1024,
     "PARTNER_RATE_LIMIT": "120 per minute",
     "LOGIN_RATE_LIMIT": "10 per minute",
+    # per client address; a shopper changing a field every second stays far below it
+    "PROPAGATE_RATE_LIMIT": "300 per minute",
     "RATELIMIT_STORAGE_URI": "memory://",
 }
 

@@ -82,3 +82,11 @@ def test_any_body_gets_an_answer_not_a_server_error(client, body):
 def test_non_json_and_unknown_products_are_refused_plainly(client):
     assert client.post(URL.format("suit"), data="options=1").status_code == 400
     assert client.post(URL.format("rocket"), json={}).status_code == 404
+
+
+def test_a_script_hammering_the_engine_is_slowed_down_with_a_clear_answer(app, client):
+    app.config["PROPAGATE_RATE_LIMIT"] = "3 per minute"
+    answers = [ask(client, "suit", {"options": {}}) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert "Retry after" in answers[-1].get_json()["error"]
+    assert int(answers[-1].headers["Retry-After"]) > 0

@@ -9,11 +9,13 @@ JSON body, so a plain cross-site form cannot even reach the engine. Everything t
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request
+import time
+
+from flask import Blueprint, abort, current_app, jsonify, request
 
 from ..domain import propagate, validate
 from ..domain.engine import applies
-from ..extensions import csrf
+from ..extensions import csrf, limiter
 from ..preview import render_preview
 from ..services import stock
 from ..services.orders import normalise_design
@@ -26,6 +28,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 @bp.post("/products/<product_id>/propagate")
 @csrf.exempt
+@limiter.limit(lambda: current_app.config["PROPAGATE_RATE_LIMIT"])
 def propagate_design(product_id: str):
     """What is still possible for the design in the body, with the price and a preview."""
     spec = catalog().products.get(product_id) or abort(404)
@@ -56,3 +59,12 @@ def _numbers(spec, design: dict) -> tuple[dict, list[dict]]:
         else:
             measurements[key] = design_number(value)
     return {**design, "measurements": measurements}, errors
+
+
+@bp.errorhandler(429)
+def _too_many(exc):
+    """A script hammering the engine is slowed down; a person typing never gets here."""
+    limit = limiter.current_limit
+    wait = max(1, int(limit.reset_at - time.time())) if limit else 60
+    return jsonify(error=f"Too many requests: the limit is {exc.description}. "
+                         f"Retry after {wait} seconds."), 429, {"Retry-After": str(wait)}
