@@ -68,6 +68,29 @@ def test_units_list_filters_by_product_and_shows_the_work_order(db, client, cata
     assert b"No units match" in client.get("/planner/?status=shipped").data
 
 
+def test_a_long_units_list_is_paged_and_keeps_its_filters(db, client, catalog, planner,
+                                                          monkeypatch):
+    from configurator.services import planning
+
+    monkeypatch.setattr(planning, "PAGE_SIZE", 2)
+    codes = [u.code for u in place(catalog, n=5).units]  # one order: codes in promised order
+    first = client.get("/planner/?product=suit&sort=code").get_data(as_text=True)
+    assert "Units 1–2 of 5" in first and codes[0] in first and codes[2] not in first
+    nxt = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    assert "product=suit" in nxt and "page=2" in nxt
+    last = client.get("/planner/?product=suit&sort=code&page=99").get_data(as_text=True)
+    assert "Units 5–5 of 5" in last and codes[4] in last and 'rel="next"' not in last
+
+
+def test_the_station_filter_pages_too(db, catalog):
+    from configurator.services import planning
+
+    place(catalog, n=3)
+    station = "cutting"
+    page = planning.page_of_units(planning.UnitFilter(station=station, sort="code"), 2, size=2)
+    assert (page.total, page.pages, len(page.items)) == (3, 2, 1)
+
+
 def test_customer_text_is_escaped_on_planner_pages(db, client, catalog, planner):
     from configurator.services.orders import CustomerDetails
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -35,9 +35,24 @@ class UnitFilter:
     sort: str = "promised"
 
 
-def units_query(f: UnitFilter) -> Select:
-    query = select(Unit).join(Unit.order).outerjoin(Unit.work_order).options(
-        selectinload(Unit.order), selectinload(Unit.work_order))
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a filtered unit list and where it sits in the whole."""
+    items: list[Unit]
+    number: int
+    size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+
+def _filtered(f: UnitFilter) -> Select:
+    query = select(Unit).join(Unit.order).outerjoin(Unit.work_order)
     if f.status:
         query = query.where(Unit.status == f.status)
     if f.product:
@@ -53,11 +68,48 @@ def units_query(f: UnitFilter) -> Select:
     return query.order_by(*SORTS.get(f.sort, SORTS["promised"]))
 
 
-def list_units(f: UnitFilter, limit: int = 300) -> list[Unit]:
-    units = db.session.execute(units_query(f)).scalars().all()
+def _with_relations(query: Select) -> Select:
+    return query.options(selectinload(Unit.order), selectinload(Unit.work_order))
+
+
+def list_units(f: UnitFilter, limit: int = 100_000) -> list[Unit]:
+    """Every unit the filter selects (up to `limit`), for exports."""
+    units = db.session.execute(_with_relations(_filtered(f))).scalars().all()
     if f.station:  # routing is a JSON snapshot: filter in Python, portable across databases
-        units = [u for u in units if any(s["station"] == f.station for s in u.routing)]
+        units = [u for u in units if _passes(u.routing, f.station)]
     return units[:limit]
+
+
+def page_of_units(f: UnitFilter, number: int = 1, size: int | None = None) -> Page:
+    """Page `number` (1-based) of the filtered list; only that page's units are loaded."""
+    query, size = _filtered(f), size or PAGE_SIZE
+    if f.station:  # filter the light (id, routing) rows, then load one page of units
+        ids = [uid for uid, route in db.session.execute(query.with_only_columns(
+            Unit.id, Unit.routing)) if _passes(route, f.station)]
+        total, number = len(ids), _clamp(number, len(ids), size)
+        page_ids = ids[(number - 1) * size:number * size]
+        items = db.session.execute(
+            _with_relations(query.where(Unit.id.in_(page_ids)))).scalars().all()
+    else:
+        total = db.session.scalar(select(func.count()).select_from(
+            query.order_by(None).subquery()))
+        number = _clamp(number, total, size)
+        items = db.session.execute(_with_relations(
+            query.limit(size).offset((number - 1) * size))).scalars().all()
+    return Page(items=list(items), number=number, size=size, total=total)
+
+
+def _passes(routing: list, station: str) -> bool:
+    return any(step["station"] == station for step in routing)
+
+
+def _clamp(number: int, total: int, size: int) -> int:
+    return min(max(1, number), max(1, -(-total // size)))
+
+
+def count_units(f: UnitFilter) -> int:
+    return db.session.scalar(select(func.count()).select_from(
+        _filtered(f).order_by(None).subquery()))
 
 
 def units_due(days: int, today: date | None = None) -> list[Unit]:

@@ -90,13 +90,13 @@ def _unit_filter(form: UnitFilterForm) -> planning.UnitFilter:
 @bp.get("/")
 def units():
     form = _filter_form()
-    found = planning.list_units(_unit_filter(form))
-    return render_template("planner/units.html", form=form, units=found,
+    page = planning.page_of_units(_unit_filter(form), request.args.get("page", 1, type=int))
+    return render_template("planner/units.html", form=form, page=page, units=page.items,
                            print_form=PrintForm(), failed=_failed_count())
 
 
 def _failed_count() -> int:
-    return len(planning.list_units(planning.UnitFilter(work_order="failed"), limit=10_000))
+    return planning.count_units(planning.UnitFilter(work_order="failed"))
 
 
 @bp.get("/orders")
