@@ -22,6 +22,23 @@ DEFAULTS: dict[str, object] = {
     # per client address; a shopper changing a field every second stays far below it
     "PROPAGATE_RATE_LIMIT": "300 per minute",
     "RATELIMIT_STORAGE_URI": "memory://",
+    "PRINT_JOB_KEEP_HOURS": 24,  # merged PDFs and zips of print jobs are deleted after this  # per process: use redis://... with several workers
+    # `configurator serve` (gunicorn); None workers: 2 x cores + 1
+    "SERVE_BIND": "127.0.0.1:8000",
+    "SERVE_WORKERS": None,
+    "SERVE_THREADS": 2,
+    "SERVE_TIMEOUT": 60,
+    # Proxies in front of the app (load balancer, nginx) whose X-Forwarded-For/-Proto/-Host
+    # headers are trusted: the client's address (login rate limit) and https come from them.
+    "PROXY_COUNT": 0,
+    # Cookies: HttpOnly and SameSite=Lax always; Secure (None: when ENV=production or PUBLIC_URL
+    # is https) so a session never travels over plain HTTP.
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": None,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_SECURE": None,
 }
 
 

@@ -6,6 +6,7 @@ import re
 import time
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -193,6 +194,24 @@ def test_everything_due_in_n_days_as_a_zip(db, client, catalog, planner):
     download = _print(client, {"days": str(max(days, 0)), "format": "zip"})
     names = zipfile.ZipFile(io.BytesIO(download.data)).namelist()
     assert sorted(u.code for u in order.units) == sorted(n.split("_")[-1][:-4] for n in names)
+
+
+def test_print_jobs_of_yesterday_are_deleted_when_a_new_one_starts(app, db, client, catalog,
+                                                                   planner):
+    import os
+
+    unit = place(catalog).units[0]
+    _print(client, {"unit": str(unit.id), "format": "pdf"})
+    folder = Path(app.config["STORAGE_DIR"]) / "print-jobs"
+    old = sorted(folder.iterdir())
+    assert len(old) == 2  # the job's state and its merged PDF
+    day_ago = time.time() - 25 * 3600
+    for path in old:
+        os.utime(path, (day_ago, day_ago))
+    _print(client, {"unit": str(unit.id), "format": "zip"})
+    left = sorted(folder.iterdir())
+    assert len(left) == 2 and not set(old) & set(left)
+    assert (Path(app.config["STORAGE_DIR"]) / unit.work_order.path).is_file()  # kept
 
 
 def test_another_planner_cannot_see_my_print_job(app, db, client, catalog, planner):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+import time
 from datetime import datetime, timezone
 
 from flask import current_app
@@ -49,6 +50,7 @@ def start_print_job(unit_ids: list[int], fmt: str, user_id: int) -> str:
     """Create the job and start it: on a worker with a broker, else in a background thread."""
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+    forget_old_jobs(current_app.config["PRINT_JOB_KEEP_HOURS"] * 3600)
     job_id = secrets.token_hex(16)
     _save_state({"id": job_id, "user_id": user_id, "format": fmt, "total": len(unit_ids),
                  "done": 0, "status": "queued", "error": "",
@@ -61,6 +63,22 @@ def start_print_job(unit_ids: list[int], fmt: str, user_id: int) -> str:
         app = current_app._get_current_object()
         threading.Thread(target=_run_in_app, args=(app, job_id, unit_ids), daemon=True).start()
     return job_id
+
+
+def forget_old_jobs(max_age_seconds: float, now: float | None = None) -> int:
+    """Delete print jobs (state and merged file) older than `max_age_seconds`.
+
+    A merged PDF of 300 travellers is tens of megabytes and is only needed for the shift it
+    was printed for; the travellers themselves stay stored per unit.
+    """
+    folder = storage().root / "print-jobs"
+    cutoff = (time.time() if now is None else now) - max_age_seconds
+    removed = 0
+    for path in folder.glob("*") if folder.is_dir() else ():
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def _run_in_app(app, job_id: str, unit_ids: list[int]) -> None:
