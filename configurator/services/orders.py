@@ -6,7 +6,9 @@ written unless the whole order can be made.
 from __future__ import annotations
 
 import logging
+import random
 import secrets
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -15,6 +17,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from ..domain import bill_of_materials, quote, routing, validate
 from ..domain.model import ProductSpec
@@ -29,6 +32,8 @@ log = logging.getLogger(__name__)
 MAX_UNITS = 50  # per order; bigger batches go through a planner
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read out on the phone
 CENT = Decimal("0.01")
+STORE_ATTEMPTS = 5  # a transaction PostgreSQL aborted to break a deadlock is run again
+RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 
 
 @dataclass(frozen=True)
@@ -93,14 +98,28 @@ def place_order(customer: CustomerDetails, units: Sequence[UnitRequest], *, sour
     customer = _clean_customer(customer)
     priced = _check_units(units)
     today = today or date.today()
-    try:
-        order = _store(customer, priced, source, partner_id, partner_reference, today)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    for attempt in range(1, STORE_ATTEMPTS + 1):
+        try:
+            order = _store(customer, priced, source, partner_id, partner_reference, today)
+            db.session.commit()
+            break
+        except DBAPIError as exc:
+            db.session.rollback()
+            if attempt == STORE_ATTEMPTS or not _retryable(exc):
+                raise
+            log.warning("order transaction aborted (%s), attempt %d: trying again",
+                        getattr(exc.orig, "sqlstate", "?"), attempt)
+            time.sleep(random.uniform(0, 0.02 * attempt))  # let the other transaction finish
+        except BaseException:
+            db.session.rollback()
+            raise
     _enqueue([unit.id for unit in order.units])
     return order
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    """Deadlocks and serialization failures: the database undid everything; run it again."""
+    return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 def _enqueue(unit_ids: list[int]) -> None:
