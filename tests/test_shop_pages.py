@@ -175,6 +175,20 @@ def test_material_running_out_before_checkout_is_reported_on_the_unit(client, db
     assert db.session.execute(select(func.count()).select_from(Unit)).scalar_one() == 0
 
 
+def test_cloth_enough_for_one_suit_but_not_two_is_flagged_before_checkout(client, db, suit):
+    from configurator.domain import bill_of_materials
+
+    design = complete_design(suit)
+    material = suit.option("fabric").choice(design["options"]["fabric"]).material
+    one = next(line.quantity for line in bill_of_materials(suit, design)
+               if line.material == material)
+    stock.set_on_hand(suit, material, stock.round_up(one * Decimal("1.5")))
+    db.session.commit()
+    order_units(client, [("suit", design, "for Ana"), ("suit", design, "for Rui")])
+    html = client.get("/order").get_data(as_text=True)
+    assert html.count("units 1, 2 need") == 2 and "Choose another option" in html
+
+
 def test_sold_out_cloth_is_shown_unavailable_in_the_configurator(client, db, suit):
     design = complete_design(suit)
     material = suit.option("fabric").choice(design["options"]["fabric"]).material

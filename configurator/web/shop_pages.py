@@ -11,7 +11,7 @@ from decimal import Decimal
 from flask import session, url_for
 from flask_wtf import FlaskForm
 
-from ..domain import propagate, quote, validate
+from ..domain import bill_of_materials, propagate, quote, validate
 from ..domain.engine import applies
 from ..domain.model import Option, ProductSpec
 from ..preview import render_preview, safe_colour
@@ -248,7 +248,31 @@ def cart_units() -> list[CartUnit]:
             summary=design_summary(spec, design),
             price=price_view(quote(spec, design).as_dict()) if result.valid else None,
             problems=[v.message for v in result.violations]))
+    _note_shortfalls(units)
     return units
+
+
+def _note_shortfalls(units: list[CartUnit]) -> None:
+    """Each unit may fit the stock alone while the order as a whole does not (two suits, the
+    last 5 m of a cloth): say so on the units that share the material, before checkout."""
+    needs: dict[tuple[str, str], tuple[Decimal, list[int]]] = {}
+    for position, unit in enumerate(units, start=1):
+        if unit.price is None:
+            continue
+        spec = catalog().products[unit.request.product_id]
+        for line in bill_of_materials(spec, unit.request.design):
+            quantity, positions = needs.get((spec.id, line.material), (Decimal(0), []))
+            needs[spec.id, line.material] = (quantity + line.quantity, [*positions, position])
+    levels = {pid: stock.levels(catalog().products[pid]) for pid, _ in needs}
+    for (pid, material_id), (quantity, positions) in needs.items():
+        left = levels[pid].get(material_id, Decimal(0))
+        if len(positions) > 1 and stock.round_up(quantity) > left:
+            material = catalog().products[pid].material(material_id)
+            message = (f"{material.name}: {left} {material.unit} left, but units "
+                       f"{', '.join(map(str, positions))} need {stock.round_up(quantity)} "
+                       f"{material.unit} together. Choose another option for one of them.")
+            for position in positions:
+                units[position - 1].problems.append(message)
 
 
 def cart_total(units: list[CartUnit]) -> tuple[str, Decimal] | None:
