@@ -54,6 +54,7 @@ def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (registers the tables)
     from .extensions import csrf, db, limiter, login_manager, migrate
     from .specs_registry import init_registry
+    from .web import security
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
@@ -62,12 +63,14 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "planner.login"
     limiter.init_app(app)
     init_registry(app)
+    security.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
     from .cli import register_cli
-    from .web import api, partners, planner, shop
+    from .web import api, errors, groups, partners, planner, planner_feedback, shop
 
-    for module in (shop, api, planner, partners):
+    for module in (shop, api, planner, planner_feedback, partners, groups):
         app.register_blueprint(module.bp)
+    errors.register(app)
     register_cli(app)

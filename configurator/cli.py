@@ -10,6 +10,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
+from .cli_serve import run
 from .config import DEFAULTS
 
 
@@ -27,6 +28,9 @@ def _create_app(*_args) -> Flask:
              load_dotenv=False, set_debug_flag=False)
 def main() -> None:
     """C2B order configurator."""
+
+
+main.add_command(run)  # Flask's `run`, refusing an out-of-date database schema
 
 
 def _specs_dir() -> str:

@@ -5,6 +5,7 @@ import click
 from flask import Flask
 
 from .cli_partners import partners
+from .cli_serve import serve, worker
 from .cli_users import users
 from .cli_workorders import workorders
 from .demo import demo_data_command
@@ -16,15 +17,18 @@ def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(workorders)
     app.cli.add_command(demo_data_command)
+    app.cli.add_command(serve)
+    app.cli.add_command(worker)
 
 
 @click.command("init-db")
 def init_db() -> None:
-    """Create the tables (development and tests; production uses migrations)."""
+    """Create the database or upgrade it to the newest schema (Alembic migrations)."""
     from flask import current_app
 
-    from .extensions import db
+    from .schema import SchemaError, upgrade_to_head
 
-    with current_app.app_context():
-        db.create_all()
-    click.echo("database ready")
+    try:
+        click.echo(upgrade_to_head(current_app._get_current_object()))
+    except SchemaError as exc:
+        raise click.ClickException(str(exc))
