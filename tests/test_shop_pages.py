@@ -66,7 +66,7 @@ def test_configurator_shows_every_option_measurement_and_text(client, suit):
 def test_swatches_show_the_colour_chip_of_each_choice(client, suit):
     html = client.get("/products/suit").data.decode()
     swatch = next(o for o in suit.options if o.display == "swatch")
-    assert f"background-color: {swatch.choices[0].colour}" in html
+    assert f'<rect width="1" height="1" fill="{swatch.choices[0].colour}"/>' in html
 
 
 def test_posting_shows_each_error_next_to_its_field(client, suit):
