@@ -133,3 +133,16 @@ def test_the_configurator_reads_well_at_375_px(page, live_server):
     assert width <= 375, f"the page scrolls sideways ({width} px)"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip"
+
+
+def test_a_three_piece_can_be_chosen_straight_away_and_the_default_gives_way(page, live_server):
+    page.goto(f"{live_server}/products/suit")
+    _wait_live(page)
+    assert not page.locator('[data-option="pieces"] input[value="three"]').is_disabled()
+    _choose(page, "pieces", "three")
+    page.wait_for_selector("#auto-changes:not([hidden])")
+    assert "Waistband is now" in page.inner_text("#auto-changes")
+    assert page.locator('[data-option="waistband"] input[value="side-adjusters"]').is_checked()
+    belt = page.locator('[data-option="waistband"] [data-choice="belt-loops"]')
+    assert belt.locator("input").is_disabled() and "waistcoat" in belt.inner_text()
+    assert page.locator('[data-option="pieces"] input[value="three"]').is_checked()

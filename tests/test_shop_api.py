@@ -90,3 +90,30 @@ def test_a_script_hammering_the_engine_is_slowed_down_with_a_clear_answer(app, c
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert "Retry after" in answers[-1].get_json()["error"]
     assert int(answers[-1].headers["Retry-After"]) > 0
+
+
+def test_a_default_the_shopper_never_chose_gives_way_to_their_choice(client, suit):
+    from configurator.web.shop_pages import default_design
+
+    defaults = default_design(suit)
+    picked = dict(defaults["options"])
+    answer = ask(client, "suit", {"design": defaults, "auto": picked}).get_json()
+    assert answer["options"]["pieces"]["three"]["available"] is True  # not blocked by a default
+    three = {**defaults, "options": {**defaults["options"], "pieces": "three"}}
+    answer = ask(client, "suit", {"design": three, "auto": picked}).get_json()
+    change = answer["changes"][0]
+    assert (change["option"], change["was"]) == ("waistband", "belt-loops")
+    assert answer["design"]["options"]["waistband"] == change["now"] != "belt-loops"
+    assert "waistcoat" in change["message"] and answer["design"]["options"]["pieces"] == "three"
+    assert answer["auto"]["waistband"] == change["now"] and "pieces" not in answer["auto"]
+
+
+def test_what_the_shopper_chose_is_never_changed_for_them(client, suit):
+    from configurator.web.shop_pages import default_design
+
+    design = default_design(suit)
+    design["options"].update(pieces="three", waistband="belt-loops")
+    answer = ask(client, "suit", {"design": design, "auto": {}}).get_json()
+    assert answer["changes"] == [] and answer["design"]["options"]["waistband"] == "belt-loops"
+    assert answer["options"]["pieces"]["three"]["available"] is False
+    assert answer["options"]["pieces"]["three"]["reasons"][0]["message"]

@@ -271,3 +271,19 @@ def test_a_unit_can_be_removed_from_the_order(client, suit):
     client.post("/order/remove/0", data={"csrf_token": csrf_from(page.data)})
     html = client.get("/order").data.decode()
     assert "· second" in html and "· first" not in html
+
+
+def test_without_javascript_a_default_gives_way_and_the_page_says_why(client, suit):
+    page = client.get("/products/suit").get_data(as_text=True)
+    three = re.search(r'<input type="radio" name="option_pieces"[^>]*value="three"[^>]*>', page)
+    assert "disabled" not in three.group(0)  # the default belt loops do not block it
+    fields = {name: value for name, value in re.findall(
+        r'<input type="radio" name="(option_[^"]+)"[^>]*value="([^"]+)"\s+checked', page)}
+    auto = re.search(r'name="auto" id="auto-picked" value="([^"]*)"', page).group(1)
+    response = client.post("/products/suit", data={
+        **fields, "option_pieces": "three", "action": "add", "label": "",
+        "auto": auto.replace("&#34;", '"'), "csrf_token": csrf_from(page)})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200  # shown first, not added to the order unseen
+    assert "Waistband is now" in html and "waistcoat" in html
+    assert re.search(r'name="option_waistband"[^>]*value="side-adjusters"\s+checked', html)

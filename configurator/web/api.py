@@ -9,19 +9,21 @@ JSON body, so a plain cross-site form cannot even reach the engine. Everything t
 """
 from __future__ import annotations
 
+import json
 import time
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
 from ..domain import propagate, validate
 from ..domain.engine import applies
+from ..domain.settle import settle
 from ..extensions import csrf, limiter
 from ..preview import render_preview
 from ..services import stock
 from ..services.orders import normalise_design
 from ..specs_registry import catalog
 from .forms import design_number, parse_number
-from .shop_pages import prune_inactive
+from .shop_pages import parse_picked, prune_inactive
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -38,12 +40,25 @@ def propagate_design(product_id: str):
                              '{"options": {...}, "measurements": {...}, "texts": {...}}'), 400
     design, input_errors = _numbers(spec, normalise_design(body.get("design", body)))
     design = prune_inactive(spec, design)
-    answer = propagate(spec, design, stock=stock.levels_for(spec, design)).as_dict()
+    levels = stock.levels_for(spec, design)
+    # "auto": the options the page picked for the shopper; they give way to the shopper's own
+    settled = settle(spec, design, _picked(spec, body.get("auto")), levels)
+    design = prune_inactive(spec, settled.design) if settled.changes else design
+    answer = propagate(spec, design, stock=levels).as_dict()
+    if settled.offered is not None:
+        answer["options"] = settled.offered.as_dict()["options"]
+    answer["auto"] = {k: v for k, v in settled.auto.items() if k in design["options"]}
+    answer["changes"] = [{"option": c.option, "was": c.was, "now": c.now, "message": c.message}
+                         for c in settled.changes]
     answer["violations"] = validate(spec, design).as_dict()["violations"] + input_errors
     answer["design"] = design
     answer["texts_active"] = {t.id: applies(spec, t.when, design["options"]) for t in spec.texts}
     answer["preview"] = render_preview(spec, design)
     return jsonify(answer)
+
+
+def _picked(spec, raw) -> dict[str, str]:
+    return parse_picked(json.dumps(raw), spec) if isinstance(raw, dict) else {}
 
 
 def _numbers(spec, design: dict) -> tuple[dict, list[dict]]:

@@ -25,13 +25,16 @@ def configure(product_id: str):
     form = form_class(spec)(data=data)
     parent = pages.clean_token(request.form.get("parent") or start.parent_token)
     if request.method == "POST":
-        outcome = pages.submit_design(spec, form, request.form.get("action", "update"), parent)
+        picked = pages.parse_picked(request.form.get("auto"), spec)
+        outcome = pages.submit_design(spec, form, request.form.get("action", "update"), parent,
+                                      picked)
         if outcome.redirect:
             flash(outcome.message, "success")
             return redirect(outcome.redirect)
         page = outcome.page
     else:
-        page = pages.design_page(spec, pages.prune_inactive(spec, start.design), form)
+        page = pages.design_page(spec, pages.prune_inactive(spec, start.design), form,
+                                 picked=pages.picked_for_shopper(spec, start))
     return render_template("shop/configure.html", spec=spec, form=form, page=page,
                            parent=parent, cart_size=len(pages.cart()))
 

@@ -4,8 +4,9 @@ The views in `shop.py` stay thin by calling these; the engine decides every stat
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from flask import session, url_for
@@ -14,6 +15,7 @@ from flask_wtf import FlaskForm
 from ..domain import bill_of_materials, propagate, quote, validate
 from ..domain.engine import applies
 from ..domain.model import Option, ProductSpec
+from ..domain.settle import settle
 from ..preview import render_preview, safe_colour
 from ..services import drafts, orders, stock
 from ..services.progress import unit_steps
@@ -67,6 +69,24 @@ def starting_point(spec: ProductSpec, args: Mapping) -> drafts.Start:
     return start
 
 
+def picked_for_shopper(spec: ProductSpec, start: drafts.Start) -> dict[str, str]:
+    """A fresh design's options were picked by us (the spec's defaults), not by the shopper."""
+    fresh = start.parent_token is None and start.design == default_design(spec)
+    return dict(start.design["options"]) if fresh else {}
+
+
+def parse_picked(raw: object, spec: ProductSpec) -> dict[str, str]:
+    """The `auto` field the page sends back: {option id: value we picked}; junk counts as {}."""
+    try:
+        value = json.loads(raw) if isinstance(raw, str) and len(raw) < 10_000 else {}
+    except ValueError:
+        return {}
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items()
+            if isinstance(v, str) and spec.option(k) is not None and spec.option(k).choice(v)}
+
+
 def prune_inactive(spec: ProductSpec, design: dict) -> dict:
     """Drop the options and texts that do not apply (a waistcoat's buttons on a two-piece)."""
     for _ in range(len(spec.options) + 1):
@@ -89,10 +109,14 @@ class Outcome:
     message: str = ""
 
 
-def submit_design(spec: ProductSpec, form: FlaskForm, action: str, parent: str | None) -> Outcome:
+def submit_design(spec: ProductSpec, form: FlaskForm, action: str, parent: str | None,
+                  picked: Mapping[str, str]) -> Outcome:
     """Handle the configurator's buttons: update, save a draft, add to the order."""
     parsed = form.validate()
     design = prune_inactive(spec, design_from_form(spec, form))
+    settled = settle(spec, design, picked, stock.levels_for(spec, design))
+    if settled.changes:  # show what we changed before saving or ordering anything
+        return Outcome(page=design_page(spec, design, form, SHOW_ENTERED, picked=picked))
     if parsed and action == "save":
         draft = drafts.save_draft(spec, design, parent)
         return Outcome(redirect=url_for("shop.draft", token=draft.token),
@@ -106,9 +130,9 @@ def submit_design(spec: ProductSpec, form: FlaskForm, action: str, parent: str |
                            message=f"{spec.name} added to your order.")
         general = [] if problems else [
             f"An order holds {MAX_CART_UNITS} units at most; place this one first."]
-        return Outcome(page=design_page(spec, design, form, SHOW_ALL, general))
+        return Outcome(page=design_page(spec, design, form, SHOW_ALL, general, picked))
     return Outcome(page=design_page(spec, design, form, SHOW_ALL if action == "add"
-                                    else SHOW_ENTERED))
+                                    else SHOW_ENTERED, picked=picked))
 
 
 def _order_problems(spec: ProductSpec, design: dict) -> list:
@@ -120,9 +144,20 @@ def _order_problems(spec: ProductSpec, design: dict) -> list:
 
 
 def design_page(spec: ProductSpec, design: dict, form: FlaskForm, show: str = SHOW_NONE,
-                general: list[str] | None = None) -> dict:
-    """Everything the configurator shows for `design`, worked out by the engine."""
-    prop = propagate(spec, design, stock=stock.levels_for(spec, design))
+                general: list[str] | None = None, picked: Mapping[str, str] | None = None) -> dict:
+    """Everything the configurator shows for `design`, worked out by the engine.
+
+    Options in `picked` were picked for the shopper: they give way to the shopper's own
+    choices (see `domain.settle`), and the choices are offered with only those held.
+    """
+    levels = stock.levels_for(spec, design)
+    settled = settle(spec, design, picked or {}, levels)
+    design = settled.design
+    for change in settled.changes:
+        form[f"{OPTION_PREFIX}{change.option}"].data = change.now
+    prop = propagate(spec, design, stock=levels)
+    if settled.offered is not None:
+        prop = replace(prop, options=settled.offered.options)
     general = list(general or [])
     if show != SHOW_NONE:
         violations = validate(spec, design).violations
@@ -140,6 +175,8 @@ def design_page(spec: ProductSpec, design: dict, form: FlaskForm, show: str = SH
         "feasible": prop.feasible,
         "general": general,
         "error_count": sum(len(f.errors) for f in form) + len(general),
+        "auto": settled.auto, "auto_json": json.dumps(settled.auto, sort_keys=True),
+        "changes": settled.changes,
     }
 
 

@@ -6,10 +6,24 @@
   if (!form || !window.fetch) { return; }
   var api = form.getAttribute("data-api");
   var touched = {};
+  // Options we picked for the shopper (the spec's defaults): they give way to the shopper's own
+  // choices. The server decides; this only carries its answer from one request to the next.
+  var pickedField = document.getElementById("auto-picked");
+  var picked = parsePicked(pickedField ? pickedField.value : "{}");
   var timer = null;
   var pending = null;
 
   function each(list, fn) { Array.prototype.forEach.call(list, fn); }
+
+  function parsePicked(text) {
+    try { var value = JSON.parse(text); return value && typeof value === "object" ? value : {}; }
+    catch (e) { return {}; }
+  }
+
+  function setPicked(value) {
+    picked = value || {};
+    if (pickedField) { pickedField.value = JSON.stringify(picked); }
+  }
 
   function fieldSection(name) {
     if (name.indexOf("option_") === 0) { return ["options", name.slice(7)]; }
@@ -41,7 +55,7 @@
     fetch(api, {
       method: "POST", signal: pending.signal, credentials: "same-origin",
       headers: { "Content-Type": "application/json", "Accept": "application/json" },
-      body: JSON.stringify(currentDesign())
+      body: JSON.stringify({ design: currentDesign(), auto: picked })
     }).then(function (response) {
       if (!response.ok) { throw new Error("HTTP " + response.status); }
       return response.json();
@@ -93,7 +107,10 @@
       var wanted = fs.getAttribute("data-default");
       if (!wanted || fs.querySelector("input:checked") || fs.querySelector("select")) { return; }
       var input = fs.querySelector('input[value="' + CSS.escape(wanted) + '"]');
-      if (input && !input.disabled) { input.checked = true; changed = true; }
+      if (input && !input.disabled) {
+        input.checked = true; changed = true;
+        picked[fs.getAttribute("data-option")] = wanted;
+      }
     });
     return changed;
   }
@@ -178,8 +195,32 @@
     });
   }
 
+  function applyChanges(answer) {
+    // Options we had picked that clashed with the shopper's choice: show the new value and why.
+    (answer.changes || []).forEach(function (change) {
+      var fs = form.querySelector('fieldset[data-option="' + CSS.escape(change.option) + '"]');
+      if (!fs) { return; }
+      var select = fs.querySelector("select");
+      if (select) { select.value = change.now; return; }
+      var input = fs.querySelector('input[value="' + CSS.escape(change.now) + '"]');
+      if (input) { input.disabled = false; input.checked = true; }
+    });
+    var box = document.getElementById("auto-changes");
+    if (box && answer.changes && answer.changes.length) {
+      box.textContent = "";
+      answer.changes.forEach(function (change) {
+        var p = document.createElement("p");
+        p.textContent = change.message;
+        box.appendChild(p);
+      });
+      box.hidden = false;
+    }
+    if (answer.auto) { setPicked(answer.auto); }
+  }
+
   function apply(answer) {
     form.classList.remove("offline");
+    applyChanges(answer);
     var appeared = applyOptions(answer);
     applyTexts(answer);
     applyMeasurements(answer);
@@ -194,7 +235,13 @@
     if (!box.hidden) { box.setAttribute("data-server", ""); }
   });
   form.addEventListener("change", function (event) {
-    if (event.target.name) { touched[event.target.name] = true; }
+    var name = event.target.name || "";
+    if (name) { touched[name] = true; }
+    if (name.indexOf("option_") === 0) {
+      delete picked[name.slice(7)];  // the shopper's own choice from now on
+      var box = document.getElementById("auto-changes");
+      if (box) { box.hidden = true; }
+    }
     schedule(0);
   });
   form.addEventListener("input", function (event) {
