@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from .cli_partners import partners
 from .cli_serve import serve, worker
@@ -22,6 +23,7 @@ def register(app: Flask) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create the database or upgrade it to the newest schema (Alembic migrations)."""
     from flask import current_app

@@ -6,7 +6,7 @@ import os
 
 import click
 from flask import Flask, current_app
-from flask.cli import ScriptInfo
+from flask.cli import ScriptInfo, with_appcontext
 from flask.cli import run_command as flask_run
 
 
@@ -48,6 +48,7 @@ def default_workers() -> int:
               help="Seconds before a silent worker is restarted [env CONFIGURATOR_SERVE_TIMEOUT; 60].")
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
               help="One line per request on standard output.")
+@with_appcontext
 def serve(bind, workers, threads, timeout, access_log) -> None:
     """Serve the app with gunicorn (production): stateless workers, run as many as you like."""
     cfg = current_app.config
@@ -91,6 +92,7 @@ def _gunicorn(options: dict):
               help="Render processes [number of cores].")
 @click.option("--loglevel", "-l", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]))
+@with_appcontext
 def worker(concurrency, loglevel) -> None:
     """Start a Celery render worker for the work-order queue (needs CONFIGURATOR_BROKER_URL)."""
     from .workorders import tasks

@@ -70,21 +70,25 @@ def require_current_schema(app: Flask) -> None:
 
 def upgrade_to_head(app: Flask) -> str:
     """Create the schema or upgrade it to the newest revision; return what was done."""
+    adopted = None
     with app.app_context(), db.engine.begin() as connection:
         before, tables = _revisions(connection), _tables(connection)
         if not before and tables:
-            adopted = _adopt(app, connection, tables)
-            before = (adopted,)
+            adopted = _adopt(app, connection)
         command.upgrade(alembic_config(app, connection), "heads")
-        after = _revisions(connection)
-    if before == after:
-        return f"database ready: schema at revision {', '.join(after)}, nothing to do"
+        after = ", ".join(_revisions(connection))
+    if adopted:
+        upgraded = f", then upgraded to {after}" if after != adopted else ""
+        return (f"database ready: its tables (made before migrations) match revision "
+                f"{adopted}, stamped{upgraded}")
     if not before:
-        return f"database ready: schema created at revision {', '.join(after)}"
-    return f"database ready: schema upgraded from {', '.join(before)} to {', '.join(after)}"
+        return f"database ready: schema created at revision {after}"
+    if ", ".join(before) == after:
+        return f"database ready: schema at revision {after}, nothing to do"
+    return f"database ready: schema upgraded from {', '.join(before)} to {after}"
 
 
-def _adopt(app: Flask, connection: Connection, tables: set[str]) -> str:
+def _adopt(app: Flask, connection: Connection) -> str:
     """A `create_all` database: stamp the revision whose tables and columns it has exactly."""
     shape = _shape(connection)
     for revision in _in_order(app):
