@@ -136,3 +136,61 @@ def test_worker_refuses_an_unmigrated_database(tmp_path):
     done = run_configurator(env, "worker")
     assert done.returncode != 0
     assert "The database is empty" in done.stderr and UPGRADE_HINT in done.stderr
+
+
+PLACE_ORDER = """
+from configurator import create_app
+from configurator.demo import example_design
+from configurator.services.orders import CustomerDetails, UnitRequest, place_order
+
+app = create_app()
+with app.app_context():
+    spec = app.extensions["catalog"].products["suit"]
+    order = place_order(CustomerDetails("Ana Sousa", "ana@example.com", "Rua 1\\nPorto"),
+                        [UnitRequest("suit", example_design(spec))])
+    print(order.units[0].id)
+"""
+
+
+def _redis_up() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def _work_order_status(env: dict, unit_id: int) -> tuple[str, str | None]:
+    import sqlite3
+
+    path = env["CONFIGURATOR_DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as con:
+        row = con.execute("SELECT status, path FROM work_order WHERE unit_id = ?",
+                          (unit_id,)).fetchone()
+    return row or ("missing", None)
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(not _redis_up(), reason="needs Redis on 127.0.0.1:6379")
+def test_a_render_worker_renders_what_the_app_queues_on_redis(migrated, tmp_path):
+    env = {**migrated, "CONFIGURATOR_BROKER_URL": "redis://127.0.0.1:6379/14",
+           "CONFIGURATOR_RENDER_QUEUE": f"test-{tmp_path.name}-{os.getpid()}"}  # ours alone
+    worker = subprocess.Popen([*configurator_command(), "worker", "--concurrency", "1"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, cwd=ROOT)
+    try:
+        placed = subprocess.run([sys.executable, "-c", PLACE_ORDER], env=env, cwd=ROOT,
+                                capture_output=True, text=True, timeout=120)
+        assert placed.returncode == 0, placed.stderr
+        unit_id = int(placed.stdout.split()[-1])
+        deadline = time.monotonic() + 120
+        while _work_order_status(env, unit_id)[0] != "done" and time.monotonic() < deadline:
+            assert worker.poll() is None, worker.stdout.read()
+            time.sleep(0.3)
+        status, key = _work_order_status(env, unit_id)
+        assert status == "done"
+        assert (tmp_path / "storage" / key).read_bytes().startswith(b"%PDF")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        log = worker.communicate(timeout=60)[0]
+    assert "render@" in log and "workorders.render" in log
