@@ -45,7 +45,7 @@ def default_workers() -> int:
 @click.option("--threads", type=click.IntRange(min=1),
               help="Threads per worker [env CONFIGURATOR_SERVE_THREADS; 2].")
 @click.option("--timeout", type=click.IntRange(min=1),
-              help="Seconds before a silent worker is restarted [env CONFIGURATOR_SERVE_TIMEOUT; 60].")
+              help="Seconds before a hung worker is killed [env CONFIGURATOR_SERVE_TIMEOUT; 60].")
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
               help="One line per request on standard output.")
 @with_appcontext
@@ -67,6 +67,10 @@ def serve(bind, workers, threads, timeout, access_log) -> None:
     }
     click.echo(f"serving on {options['bind'][0]} with {options['workers']} workers x "
                f"{options['threads']} threads", err=True)
+    if str(cfg["RATELIMIT_STORAGE_URI"]).startswith("memory:"):
+        click.echo("warning: rate limits are counted per worker process; to count them once "
+                   "for all workers and hosts set CONFIGURATOR_RATELIMIT_STORAGE_URI=redis://...",
+                   err=True)
     _gunicorn(options).run()
 
 
