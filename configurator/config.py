@@ -21,8 +21,8 @@ DEFAULTS: dict[str, object] = {
     "LOGIN_RATE_LIMIT": "10 per minute",
     # per client address; a shopper changing a field every second stays far below it
     "PROPAGATE_RATE_LIMIT": "300 per minute",
-    "RATELIMIT_STORAGE_URI": "memory://",
-    "PRINT_JOB_KEEP_HOURS": 24,  # merged PDFs and zips of print jobs are deleted after this  # per process: use redis://... with several workers
+    "RATELIMIT_STORAGE_URI": "memory://",  # per process: use redis://... with several workers
+    "PRINT_JOB_KEEP_HOURS": 24,  # merged PDFs and zips of print jobs are deleted after this
     # `configurator serve` (gunicorn); None workers: 2 x cores + 1
     "SERVE_BIND": "127.0.0.1:8000",
     "SERVE_WORKERS": None,
