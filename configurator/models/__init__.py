@@ -4,3 +4,4 @@ from .orders import Draft, Order, Unit, UnitEvent, WorkOrder  # noqa: F401
 from .users import User  # noqa: F401
 from .partners import (  # noqa: F401
     ApiKey, IdempotencyRecord, Partner, PartnerStaff, Webhook, WebhookDelivery)
+from .feedback import RemakeRequest, UnitFeedback  # noqa: F401

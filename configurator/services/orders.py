@@ -113,7 +113,7 @@ def place_order(customer: CustomerDetails, units: Sequence[UnitRequest], *, sour
         except BaseException:
             db.session.rollback()
             raise
-    _enqueue([unit.id for unit in order.units])
+    enqueue_work_orders([unit.id for unit in order.units])
     return order
 
 
@@ -122,7 +122,8 @@ def _retryable(exc: DBAPIError) -> bool:
     return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
-def _enqueue(unit_ids: list[int]) -> None:
+def enqueue_work_orders(unit_ids: list[int]) -> None:
+    """Hand stored units' work orders to the renderer, after the commit; never raises."""
     from ..workorders.queue import enqueue_renders
 
     try:
@@ -199,7 +200,13 @@ def _check_unit(position: int, request: UnitRequest) -> _Priced:
     if len(label) > 200:
         raise OrderRejected([Problem(position, "label", "length",
                                      "The label is too long: 200 characters at most.")])
-    design = normalise_design(request.design)
+    return check_design(position, spec, request.design, label)
+
+
+def check_design(position: int, spec: ProductSpec, design: Any, label: str = "") -> _Priced:
+    """Validate one design against `spec` (any stored version) and work out its snapshots;
+    raises OrderRejected naming each field. Remakes use it with the original unit's spec."""
+    design = normalise_design(design)
     result = validate(spec, design)
     if not result.valid:
         raise OrderRejected([
@@ -266,20 +273,35 @@ def _store(customer: CustomerDetails, priced: list[_Priced], source: str,
     for p, unit_date in zip(priced, promised):
         order.units.append(_new_unit(p, unit_date))
     db.session.flush()
-    stamp = utcnow().strftime("%y%m")
     for unit in order.units:
-        unit.code = f"U-{stamp}-{unit.id:06d}"
+        unit.code = _unit_code(unit.id)
     return order
 
 
-def _new_unit(p: _Priced, promised: date) -> Unit:
+def add_unit(order: Order, p: _Priced, today: date, note: str) -> Unit:
+    """One more unit on a stored order (a remake): stock reserved, capacity booked, work order
+    pending, all in the caller's transaction; the caller commits, then enqueues the render."""
+    _reserve_stock([p])
+    promised = _book_capacity([p], today)[0]
+    unit = _new_unit(p, promised, note)
+    order.units.append(unit)
+    db.session.flush()
+    unit.code = _unit_code(unit.id)
+    return unit
+
+
+def _unit_code(unit_id: int) -> str:
+    return f"U-{utcnow().strftime('%y%m')}-{unit_id:06d}"
+
+
+def _new_unit(p: _Priced, promised: date, note: str = "order placed") -> Unit:
     unit = Unit(
         code=f"tmp-{secrets.token_hex(12)}", position=p.position, label=p.request.label,
         product_id=p.spec.id, spec_version=p.spec.version, design=p.design, quote=p.quote,
         bill=p.bill, routing=p.routing, price=p.price, status="queued", promised_date=promised)
     unit.work_order = WorkOrder(status="pending")
     unit.events.append(UnitEvent(from_status=None, to_status="queued", actor="system",
-                                 note="order placed"))
+                                 note=note))
     return unit
 
 
