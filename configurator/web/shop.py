@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask import (Blueprint, abort, flash, redirect, render_template, request, session,
                    url_for)
 
-from ..services import drafts, orders
+from ..services import drafts, feedback, orders, remakes
 from ..specs_registry import catalog
+from . import feedback_forms as fb
 from . import shop_pages as pages
 from .forms import CheckoutForm, DraftForm, form_class, form_data_from_design
 
@@ -75,4 +76,46 @@ def remove_unit(index: int):
 @bp.get("/track/<token>")
 def track(token: str):
     placed = orders.order_by_tracking_token(token) or abort(404)
-    return render_template("shop/track.html", order=pages.tracking_view(placed))
+    return _track_page(placed)
+
+
+def _track_page(placed, bound: dict | None = None):
+    return render_template("shop/track.html", order=pages.tracking_view(placed),
+                           feedback=fb.tracking_feedback(placed, bound)), 422 if bound else 200
+
+
+def _tracked_unit(token: str, position: int):
+    placed = orders.order_by_tracking_token(token) or abort(404)
+    return placed, fb.unit_in(placed, position) or abort(404)
+
+
+@bp.post("/track/<token>/units/<int:position>/rating")
+def rate_unit(token: str, position: int):
+    placed, unit = _tracked_unit(token, position)
+    form, general = fb.rating_form(unit), []
+    if form.validate_on_submit():
+        try:
+            feedback.rate_unit(unit.id, fb.ratings_from(form), form.comment.data or "")
+        except feedback.FeedbackRejected as exc:
+            general = fb.attach_problems(form, exc.problems)
+        else:
+            flash(f"Thank you for rating unit {position}.", "success")
+            return redirect(url_for("shop.track", token=token, _anchor=f"unit-{position}"))
+    return _track_page(placed, {(position, "rating"): form, (position, "general"): general})
+
+
+@bp.post("/track/<token>/units/<int:position>/remake")
+def ask_remake(token: str, position: int):
+    placed, unit = _tracked_unit(token, position)
+    spec, general = fb.spec_or_404(unit), []
+    form = fb.remake_form_class(spec)(prefix=f"u{position}m")
+    if form.validate_on_submit():
+        try:
+            remakes.request_remake(unit.id, form.category.data, form.description.data,
+                                   fb.adjustments_from(spec, form))
+        except remakes.RemakeRejected as exc:
+            general = fb.attach_problems(form, exc.problems)
+        else:
+            flash(f"Your remake request for unit {position} is with our planners.", "success")
+            return redirect(url_for("shop.track", token=token, _anchor=f"unit-{position}"))
+    return _track_page(placed, {(position, "remake"): form, (position, "general"): general})
