@@ -4,7 +4,10 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from urllib.parse import quote
 
+from sqlalchemy import select
+
 from ..domain.model import ProductSpec
+from ..extensions import db
 from ..specs_registry import spec_for_version
 
 
@@ -13,6 +16,7 @@ def work_order_context(unit, *, factory: str, public_url: str) -> dict:
     spec = spec_for_version(unit.product_id, unit.spec_version)
     design = unit.design or {}
     order = unit.order
+    remake = _remake(unit, spec)
     return {
         "factory": factory,
         "unit": {
@@ -27,12 +31,14 @@ def work_order_context(unit, *, factory: str, public_url: str) -> dict:
         },
         "product": {"id": spec.id, "name": spec.name, "spec_version": unit.spec_version[:12]},
         "option_columns": split_in_two(_options(spec, design.get("options", {}))),
-        "measurements": _measurements(spec, design.get("measurements", {})),
+        "measurements": _measurements(spec, design.get("measurements", {}),
+                                      {c["id"] for c in remake["changes"]} if remake else ()),
         "texts": _texts(spec, design.get("texts", {})),
         "materials": [_material(line) for line in unit.bill],
         "routing": [_step(step) for step in unit.routing],
         "total_minutes": number(sum((_decimal(s["minutes"]) for s in unit.routing), Decimal(0))),
         "notes": _notes(unit),
+        "remake": remake,
     }
 
 
@@ -67,8 +73,9 @@ def _options(spec: ProductSpec, chosen: dict) -> list[tuple[str, list[dict]]]:
     return _grouped(rows)
 
 
-def _measurements(spec: ProductSpec, values: dict) -> list[tuple[str, list[dict]]]:
-    rows = [(m.group, {"label": m.label, "value": number(values[m.id]), "unit": m.unit})
+def _measurements(spec: ProductSpec, values: dict, changed=()) -> list[tuple[str, list[dict]]]:
+    rows = [(m.group, {"label": ("» " if m.id in changed else "") + m.label,
+                       "value": number(values[m.id]), "unit": m.unit})
             for m in spec.measurements if m.id in values]
     return _grouped(rows)
 
@@ -89,6 +96,27 @@ def _step(step: dict) -> dict:
     # "Cutting room (CAD marker, single-ply cutter...)": the floor knows the short name
     return {"station": step["station"], "station_name": name.split(" (")[0],
             "operation": step["operation"], "minutes": number(step["minutes"])}
+
+
+def _remake(unit, spec: ProductSpec) -> dict | None:
+    """For a remake: the unit it replaces, why, and each changed measurement (old -> new)."""
+    if not unit.remake_of_id:
+        return None
+    from ..models import Unit
+    from ..models.feedback import RemakeRequest
+
+    original = db.session.get(Unit, unit.remake_of_id)
+    request = db.session.execute(select(RemakeRequest).where(
+        RemakeRequest.remake_unit_id == unit.id)).scalar_one_or_none()
+    changes = []
+    for m_id, change in (request.measurement_changes if request else {}).items():
+        m = spec.measurement(m_id)
+        changes.append({"id": m_id, "label": m.label if m else m_id, "unit": m.unit if m else "",
+                        "from": number(change.get("from")), "to": number(change.get("to"))})
+    reason = " ".join((request.description if request else "").split())
+    return {"of": original.code if original else "", "category": request.category if request
+            else "", "reason": reason[:300] + ("…" if len(reason) > 300 else ""),
+            "changes": changes}
 
 
 def _notes(unit) -> list[str]:
