@@ -5,3 +5,4 @@ from .users import User  # noqa: F401
 from .partners import (  # noqa: F401
     ApiKey, IdempotencyRecord, Partner, PartnerStaff, Webhook, WebhookDelivery)
 from .feedback import RemakeRequest, UnitFeedback  # noqa: F401
+from .groups import GroupMember, GroupOrder  # noqa: F401

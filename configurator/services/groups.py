@@ -1,0 +1,554 @@
+"""Group orders: an organiser fixes the shared choices of a design, members join through an
+invitation link with their own measurements and free choices, and the organiser places the
+whole group as one order (`place_order`, source "group") with a unit per ready member.
+
+The server decides everything: a member's design is always the organiser's fixed choices plus
+the member's own, whatever the member posts; a member whose design the engine rejects is
+"blocked" with the engine's reasons and left out of the order, never the group; the deadline
+is checked against the clock on every change, so no job has to run for a group to close.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import inspect, select, update
+
+from ..domain import propagate, quote, validate
+from ..domain.engine import applies
+from ..domain.model import ProductSpec, VolumeTier
+from ..extensions import db
+from ..models import GroupMember, GroupOrder, Order
+from ..models._types import utcnow
+from ..specs_registry import catalog
+from . import stock
+from .drafts import TOKEN_PATTERN
+from .orders import (MAX_UNITS, CustomerDetails, OrderRejected, Problem, UnitRequest,
+                     normalise_design, place_order)
+
+MAX_MEMBERS = MAX_UNITS  # the whole group goes into one order
+MAX_DEADLINE_DAYS = 90
+READY, BLOCKED = "ready", "blocked"
+OPEN, CLOSED, PLACED = "open", "closed", "placed"
+CENT = Decimal("0.01")
+
+
+class GroupError(Exception):
+    """A group change cannot be made; `problems` name the field and say what to do."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+
+class GroupClosed(GroupError):
+    """The group no longer takes joins or changes (deadline passed, closed or placed)."""
+
+
+def _error(field: str, rule: str, message: str) -> GroupError:
+    return GroupError([Problem(None, field, rule, message)])
+
+
+@dataclass(frozen=True)
+class GroupSettings:
+    title: str
+    organiser_name: str
+    organiser_email: str
+    expected_members: int
+    deadline: date  # the group closes at the end of this day (UTC)
+
+
+@dataclass(frozen=True)
+class MemberDetails:
+    first_name: str
+    email: str
+    full_name: str = ""
+    label: str = ""
+
+
+# -- the spec's hint: which options are the members' ----------------------------------------
+
+def suggested_member_options(spec: ProductSpec) -> tuple[str, ...]:
+    """Options members choose by default: the ones a rule ties to a body measurement (fit,
+    trouser hem: they depend on the person) unless they are the look itself (swatches), and
+    the ones that switch on a personal text (monogram), with the options that depend on those."""
+    measurements = {m.id for m in spec.measurements}
+    chosen = {o.id for o in spec.options if o.display != "swatch" and any(
+        o.id in r.expr.names() and r.expr.names() & measurements for r in spec.rules)}
+    chosen |= {name for t in spec.texts if t.when is not None for name in t.when.names()}
+    for _ in spec.options:  # options that apply only through a member's choice follow it
+        chosen |= {o.id for o in spec.options if o.when is not None and o.when.names() & chosen}
+    return tuple(o.id for o in spec.options if o.id in chosen)
+
+
+# -- designs --------------------------------------------------------------------------------
+
+def prune(spec: ProductSpec, design: dict) -> dict:
+    """Drop the options and texts that do not apply (a waistcoat's on a two-piece)."""
+    for _ in range(len(spec.options) + 1):
+        active = propagate(spec, design).active
+        options = {k: v for k, v in design["options"].items() if active.get(k) is not False}
+        texts = {k: v for k, v in design["texts"].items() if spec.text(k) is None
+                 or applies(spec, spec.text(k).when, options)}
+        if options == design["options"] and texts == design["texts"]:
+            return design
+        design = {**design, "options": options, "texts": texts}
+    return design
+
+
+def fixed_choices(group: GroupOrder) -> dict[str, str]:
+    """The organiser's choices every member gets."""
+    options = group.base_design.get("options", {}) if isinstance(group.base_design, dict) else {}
+    return {k: v for k, v in options.items() if k not in group.member_options}
+
+
+def member_design(spec: ProductSpec, group: GroupOrder, posted: object) -> dict:
+    """A member's design: their measurements, texts and free choices, and the fixed choices
+    over anything they posted for those."""
+    design = normalise_design(posted)
+    fixed = fixed_choices(group)
+    options = {k: v for k, v in design["options"].items() if k not in fixed}
+    return prune(spec, {**design, "options": {**options, **fixed}})
+
+
+def starting_design(group: GroupOrder) -> dict:
+    """What a new member's form starts from: the organiser's whole design."""
+    return normalise_design({"options": dict(group.base_design.get("options", {}))})
+
+
+def check_member(spec: ProductSpec, group: GroupOrder, design: dict) -> tuple[str, list[str]]:
+    """READY, or BLOCKED with the reasons a person reads (the engine's, in spec order)."""
+    result = validate(spec, design)
+    if not result.valid:
+        return BLOCKED, _explain(spec, group, result.violations)
+    prop = propagate(spec, design, stock=stock.levels_for(spec, design))
+    if prop.feasible:
+        return READY, []
+    return BLOCKED, _choice_reasons(prop, design["options"]) or [
+        "There is not enough material left in stock for these choices."]
+
+
+def _choice_reasons(prop, chosen: dict) -> list[str]:
+    """Why the chosen choices are not possible (out of stock, a rule), once each."""
+    reasons = []
+    for option_id, choice_id in chosen.items():
+        state = prop.options.get(option_id, {}).get(choice_id)
+        reasons += [r.message for r in state.reasons] if state is not None else []
+    return list(dict.fromkeys(reasons))
+
+
+def _explain(spec: ProductSpec, group: GroupOrder, violations: Iterable) -> list[str]:
+    fixed = fixed_choices(group)
+    messages = []
+    for v in violations:
+        names = [p.partition(".")[2] for p in v.fields if p.startswith("options.")]
+        shared = [spec.option(n).label for n in names if n in fixed and spec.option(n)]
+        note = (f" ({', '.join(shared)}: chosen by the organiser for the whole group; ask them "
+                "if you need another.)") if shared else ""
+        messages.append(v.message + note)
+    return list(dict.fromkeys(messages))
+
+
+# -- creating and looking up ----------------------------------------------------------------
+
+def create_group(spec: ProductSpec, design: object, settings: GroupSettings,
+                 member_options: Iterable[str], *, now: datetime | None = None) -> GroupOrder:
+    """A new open group from the organiser's design; commits."""
+    now = now or utcnow()
+    free = [o.id for o in spec.options if o.id in set(member_options)]
+    base = prune(spec, {**normalise_design(design), "measurements": {}, "texts": {}})
+    problems = _settings_problems(settings, now) + _base_problems(spec, base, free)
+    if problems:
+        raise GroupError(problems)
+    group = GroupOrder(
+        title=settings.title.strip(), organiser_name=settings.organiser_name.strip(),
+        organiser_email=_email(settings.organiser_email), product_id=spec.id,
+        spec_version=spec.version, base_design={"options": base["options"]},
+        member_options=free, expected_members=settings.expected_members,
+        closes_at=_end_of(settings.deadline), state=OPEN)
+    db.session.add(group)
+    db.session.commit()
+    return group
+
+
+def _settings_problems(settings: GroupSettings, now: datetime) -> list[Problem]:
+    problems = _text_problems((("title", _line(settings.title), 120, "a name for the group"),
+                               ("organiser_name", _line(settings.organiser_name), 200,
+                                "your name")))
+    try:
+        _email(settings.organiser_email)
+    except GroupError as exc:
+        problems += [Problem(None, "organiser_email", p.rule, p.message) for p in exc.problems]
+    return problems + _expected_problems(settings.expected_members) + _deadline_problems(
+        settings.deadline, now)
+
+
+def _text_problems(fields: Iterable[tuple[str, str, int, str]]) -> list[Problem]:
+    """(field, cleaned value, most characters, what to enter when it is required)."""
+    problems = []
+    for field, value, limit, required in fields:
+        if required and not value:
+            problems.append(Problem(None, field, "required", f"Please enter {required}."))
+        elif len(value) > limit:
+            problems.append(Problem(None, field, "length",
+                                    f"Too long: {limit} characters at most."))
+    return problems
+
+
+def _expected_problems(expected: object) -> list[Problem]:
+    if isinstance(expected, int) and 1 <= expected <= MAX_MEMBERS:
+        return []
+    return [Problem(None, "expected_members", "range", (
+        f"Please enter how many people you will invite: 1 to {MAX_MEMBERS} (one order holds "
+        f"{MAX_MEMBERS} units at most)."))]
+
+
+def _deadline_problems(deadline: object, now: datetime) -> list[Problem]:
+    if not isinstance(deadline, date):
+        return [Problem(None, "deadline", "required", "Please choose the last day to join.")]
+    if deadline < now.date():
+        return [Problem(None, "deadline", "past", "The last day to join cannot be in the past.")]
+    if deadline > now.date() + timedelta(days=MAX_DEADLINE_DAYS):
+        return [Problem(None, "deadline", "too-far", (
+            f"The last day to join can be at most {MAX_DEADLINE_DAYS} days from today: "
+            "cloth and workshop capacity are only promised that far ahead."))]
+    return []
+
+
+def _base_problems(spec: ProductSpec, base: dict, free: list[str]) -> list[Problem]:
+    """Every fixed choice made, and together they leave some valid design for each member."""
+    active = propagate(spec, base).active
+    problems = [Problem(None, f"options.{o.id}", "required", (
+        f"Please choose the {o.label.lower()} for the group, or tick it to let each member "
+        "choose.")) for o in spec.options
+        if o.id not in free and o.id not in base["options"] and active.get(o.id, True)]
+    fixed = {k: v for k, v in base["options"].items() if k not in free}
+    prop = propagate(spec, {**base, "options": fixed}, stock=stock.levels(spec))
+    if not problems and not prop.feasible:
+        problems = [Problem(None, "design", "infeasible", m)
+                    for m in _choice_reasons(prop, fixed)] or [
+            Problem(None, "design", "infeasible",
+                    "These shared choices cannot be made together; please change them.")]
+    return problems
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time())
+
+
+def _line(value: object, limit: int | None = None) -> str:
+    text = " ".join(value.replace("\x00", "").split()) if isinstance(value, str) else ""
+    return text[:limit] if limit else text
+
+
+def _email(value: object) -> str:
+    try:
+        return validate_email(_line(value), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise _error("email", "email", f"Please check the email address: {exc}") from exc
+
+
+def _by_token(column, token: object):
+    if not isinstance(token, str) or not TOKEN_PATTERN.fullmatch(token):
+        return None
+    return db.session.execute(select(column.class_).where(column == token)).scalar_one_or_none()
+
+
+def group_for_organiser(token: object) -> GroupOrder | None:
+    return _by_token(GroupOrder.organiser_token, token)
+
+
+def group_for_invite(token: object) -> GroupOrder | None:
+    return _by_token(GroupOrder.invite_token, token)
+
+
+def member_by_token(token: object) -> GroupMember | None:
+    return _by_token(GroupMember.token, token)
+
+
+def spec_of(group: GroupOrder) -> ProductSpec:
+    spec = catalog().products.get(group.product_id)
+    if spec is None:
+        raise _error("product", "unknown", (
+            f"{group.product_id} is no longer offered, so this group cannot go on; "
+            "please start a new group from the catalog."))
+    return spec
+
+
+def spec_of_or_none(group: GroupOrder) -> ProductSpec | None:
+    return catalog().products.get(group.product_id)
+
+
+# -- state and deadline ---------------------------------------------------------------------
+
+def state_of(group: GroupOrder, now: datetime | None = None) -> str:
+    """OPEN, CLOSED (by the organiser or the deadline) or PLACED."""
+    if group.state == PLACED:
+        return PLACED
+    if group.state == CLOSED or (now or utcnow()) >= group.closes_at:
+        return CLOSED
+    return OPEN
+
+
+def _require_open(group: GroupOrder, now: datetime) -> None:
+    state = state_of(group, now)
+    if state == PLACED:
+        raise GroupClosed([Problem(None, "group", "placed", (
+            "The organiser has already placed this group's order, so it takes no more "
+            "changes. Please contact the organiser."))])
+    if state == CLOSED:
+        raise GroupClosed([Problem(None, "group", "closed", (
+            f"This group closed on {closing_text(group)}, so it takes no more members or "
+            "changes. Please ask the organiser to extend the deadline."))])
+
+
+def closing_text(group: GroupOrder) -> str:
+    """When joining ends, as people read it: "14 March 2026, 24:00 UTC"."""
+    last = group.closes_at - timedelta(seconds=1)
+    return f"{last.day} {last:%B %Y}, 24:00 UTC" if last.time() == time(23, 59, 59) else (
+        f"{group.closes_at.day} {group.closes_at:%B %Y}, {group.closes_at:%H:%M} UTC")
+
+
+def close_group(group: GroupOrder, now: datetime | None = None) -> None:
+    """The organiser stops joining now; commits."""
+    now = now or utcnow()
+    _require_not_placed(group)
+    group.state, group.closes_at = CLOSED, min(group.closes_at, now)
+    db.session.commit()
+
+
+def change_settings(group: GroupOrder, deadline: object, expected: object,
+                    now: datetime | None = None) -> None:
+    """A new last day (which reopens a closed group) and a new head count; commits."""
+    now = now or utcnow()
+    _require_not_placed(group)
+    problems = _deadline_problems(deadline, now) + _expected_problems(expected)
+    if isinstance(expected, int) and expected < len(group.members):
+        problems.append(Problem(None, "expected_members", "range", (
+            f"{len(group.members)} people have already joined; the count cannot be lower.")))
+    if problems:
+        raise GroupError(problems)
+    group.closes_at, group.expected_members, group.state = _end_of(deadline), expected, OPEN
+    db.session.commit()
+
+
+def _require_not_placed(group: GroupOrder) -> None:
+    if group.state == PLACED:
+        raise GroupClosed([Problem(None, "group", "placed",
+                                   "This group's order is already placed.")])
+
+
+# -- members --------------------------------------------------------------------------------
+
+def join_group(group: GroupOrder, details: MemberDetails, posted: object,
+               now: datetime | None = None) -> GroupMember:
+    """Add a member (READY or BLOCKED with reasons: a blocked member keeps their link to fix
+    it); commits. Refused when the group is closed or full."""
+    now = now or utcnow()
+    _require_open(group, now)
+    if len(group.members) >= MAX_MEMBERS:
+        raise _error("group", "full", (
+            f"This group is full: one order holds {MAX_MEMBERS} units. Please ask the "
+            "organiser to start a second group."))
+    member = GroupMember(design={}, problems=[])
+    _apply(group, member, details, posted)
+    group.members.append(member)  # only now: a refused join leaves nothing in the session
+    db.session.commit()
+    return member
+
+
+def update_member(member: GroupMember, details: MemberDetails, posted: object,
+                  now: datetime | None = None) -> GroupMember:
+    """Change a member's details and design; commits. Refused once the group is closed."""
+    _require_open(member.group, now or utcnow())
+    _apply(member.group, member, details, posted)
+    db.session.commit()
+    return member
+
+
+def leave_group(member: GroupMember, now: datetime | None = None) -> None:
+    """Remove a member and everything they entered; commits."""
+    _require_open(member.group, now or utcnow())
+    db.session.delete(member)
+    db.session.commit()
+
+
+def _apply(group: GroupOrder, member: GroupMember, details: MemberDetails,
+           posted: object) -> None:
+    spec = spec_of(group)
+    clean = _clean_details(group, member, details)
+    design = member_design(spec, group, posted)
+    member.status, member.problems = check_member(spec, group, design)
+    member.first_name, member.email = clean.first_name, clean.email
+    member.full_name, member.label, member.design = clean.full_name, clean.label, design
+
+
+def _clean_details(group: GroupOrder, member: GroupMember, d: MemberDetails) -> MemberDetails:
+    first, full, label = _line(d.first_name), _line(d.full_name), _line(d.label)
+    problems = _text_problems((("first_name", first, 60, "your first name"),
+                               ("full_name", full, 200, ""), ("label", label, 200, "")))
+    if first and any(m.first_name.casefold() == first.casefold()
+                     for m in group.members if m is not member):
+        initial = full.split()[-1][0] if len(full.split()) > 1 else "S"
+        problems.append(Problem(None, "first_name", "taken", (
+            f"Someone called {first} has already joined this group; please add the initial "
+            f"of your surname (like {first} {initial}.) so the organiser can tell you apart.")))
+    try:
+        email = _email(d.email)
+    except GroupError as exc:
+        problems, email = problems + exc.problems, ""
+    if problems:
+        raise GroupError(problems)
+    return MemberDetails(first, email, full, label)
+
+
+# -- the running total ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MemberLine:
+    member: GroupMember
+    status: str
+    problems: list[str]
+    price: Decimal | None  # the unit's price before the group discount
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What the group costs now: the ready members' units, the tier they reach, the next."""
+    currency: str
+    units: int
+    subtotal: Decimal
+    tier: VolumeTier | None
+    discount: Decimal
+    total: Decimal
+    next_tier: VolumeTier | None
+    to_next: int  # members still needed for the next tier
+    tiers: tuple[VolumeTier, ...]
+
+
+def review(group: GroupOrder) -> tuple[list[MemberLine], Tally]:
+    """Every member checked again now (the spec or stock may have changed since they joined),
+    and the running total of the ready ones."""
+    spec = spec_of(group)
+    lines = []
+    for member in group.members:
+        status, problems = check_member(spec, group, member.design)
+        price = quote(spec, member.design).total if status == READY else None
+        lines.append(MemberLine(member, status, problems, price))
+    return lines, tally(spec, [line.price for line in lines if line.price is not None])
+
+
+def tally(spec: ProductSpec, prices: Sequence[Decimal]) -> Tally:
+    """The group price as `place_order` will charge it: the best tier reached comes off each
+    unit, rounded per unit."""
+    tiers = tuple(sorted(spec.volume_tiers, key=lambda t: t.min_units))
+    reached = [t for t in tiers if len(prices) >= t.min_units]
+    tier = max(reached, key=lambda t: t.percent_off) if reached else None
+    percent = tier.percent_off if tier else Decimal(0)
+    discount = sum(((p * percent / 100).quantize(CENT, ROUND_HALF_UP) for p in prices),
+                   Decimal(0))
+    subtotal = sum(prices, Decimal(0))
+    after = [t for t in tiers if t.min_units > len(prices) and t.percent_off > percent]
+    next_tier = after[0] if after else None
+    return Tally(spec.currency, len(prices), subtotal.quantize(CENT), tier,
+                 discount.quantize(CENT), (subtotal - discount).quantize(CENT), next_tier,
+                 next_tier.min_units - len(prices) if next_tier else 0, tiers)
+
+
+# -- placing --------------------------------------------------------------------------------
+
+def roster_of(members: Iterable[GroupMember]) -> list[str]:
+    """Who is in, as the organiser saw it: each member and the version of their entries."""
+    return [f"{m.id}:{m.updated_at:%Y%m%d%H%M%S%f}" for m in members]
+
+
+def place_group(group: GroupOrder, customer: CustomerDetails, roster: Iterable[str], *,
+                today: date | None = None, now: datetime | None = None) -> Order:
+    """Place the ready members as one order, paid and received by the organiser.
+
+    `roster` is `roster_of` the members the organiser saw as included: if anyone joined, left
+    or changed anything since, nothing is placed and the organiser looks again. Blocked members
+    are left out (they were shown with their reasons). Placing closes the group for good."""
+    now = now or utcnow()
+    _require_not_placed(group)
+    lines, _ = review(group)
+    ready = [line.member for line in lines if line.status == READY]
+    if not ready:
+        raise _error("group", "empty", "Nobody in the group is ready yet, so there is nothing "
+                                       "to order.")
+    if sorted(set(roster)) != sorted(roster_of(ready)):
+        raise _error("group", "changed", (
+            "The group changed while you were looking (someone joined, left or changed their "
+            "design). Please check the list again and place the order."))
+    return _place(group, ready, customer, today, now)
+
+
+def _place(group: GroupOrder, ready: list[GroupMember], customer: CustomerDetails,
+           today: date | None, now: datetime) -> Order:
+    # Claim the group in the order's transaction: a second click waits for the first and
+    # then finds it placed; a refused order rolls the claim back.
+    claimed = db.session.execute(
+        update(GroupOrder).where(GroupOrder.id == group.id, GroupOrder.state != PLACED)
+        .values(state=PLACED, placed_at=now)).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise GroupClosed([Problem(None, "group", "placed",
+                                   "This group's order is already placed.")])
+    requests = [UnitRequest(group.product_id, m.design, unit_label(m)) for m in ready]
+    try:
+        order = place_order(customer, requests, source="group", today=today)
+    except OrderRejected as exc:
+        db.session.rollback()
+        raise GroupError(_by_member(exc.problems, ready)) from exc
+    except BaseException:
+        db.session.rollback()
+        raise
+    group.order_id = order.id
+    for member, unit in zip(ready, order.units):
+        member.unit_id = unit.id
+    db.session.commit()
+    return order
+
+
+def _by_member(problems: Sequence[Problem], ready: list[GroupMember]) -> list[Problem]:
+    out = []
+    for p in problems:
+        if p.unit is None or not 1 <= p.unit <= len(ready):
+            out.append(p)
+        else:
+            out.append(Problem(None, f"member.{ready[p.unit - 1].id}", p.rule,
+                               f"{ready[p.unit - 1].first_name}: {p.message}"))
+    return out
+
+
+def unit_label(member: GroupMember) -> str:
+    """The unit's label on the order and the work order: the first name (and any note)."""
+    return f"{member.first_name} ({member.label})" if member.label else member.first_name
+
+
+# -- demo data ------------------------------------------------------------------------------
+
+DEMO_TITLE = "Marta and Tiago's wedding (demo)"
+
+
+def ensure_demo_group(example_design) -> GroupOrder | None:
+    """An open suit group with two members, one blocked by a swapped measurement (once)."""
+    spec = catalog().products.get("suit")
+    if spec is None or not inspect(db.engine).has_table(GroupOrder.__tablename__):
+        return None  # before the migration that adds group orders
+    exists = db.session.execute(select(GroupOrder.id).where(GroupOrder.title == DEMO_TITLE))
+    if exists.first() is not None:
+        return None
+    design = example_design(spec, {"fabric": "charcoal-plain-s110", "lapel": "notch"})
+    group = create_group(spec, design, GroupSettings(
+        DEMO_TITLE, "Marta Reis", "demo.customer@example.com", 5,
+        (utcnow() + timedelta(days=30)).date()), suggested_member_options(spec))
+    join_group(group, MemberDetails("Tiago", "demo.customer@example.com", label="groom"), design)
+    swapped = {**design["measurements"], "sleeve": design["measurements"]["shoulder_to_elbow"],
+               "shoulder_to_elbow": design["measurements"]["sleeve"]}
+    join_group(group, MemberDetails("Pedro", "demo.customer@example.com", label="best man"),
+               {**design, "measurements": swapped})
+    return group
