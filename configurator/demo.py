@@ -109,6 +109,13 @@ def demo_data_command() -> None:
             click.echo(f"order {order.reference} ({len(order.units)} units): {link}")
     if not orders:
         click.echo("demo orders already there")
+    from .services.groups import ensure_demo_group  # group orders (issue 7)
+
+    group = ensure_demo_group(example_design)
+    if group is not None:
+        with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+            click.echo("group order (organiser): " + url_for(
+                "groups.organiser", token=group.organiser_token, _external=True))
     from .cli_users import ensure_demo_planner  # the planner console's demo login (issue 4)
 
     if ensure_demo_planner():
