@@ -5,6 +5,7 @@ rendered work order per member. Links are unguessable and show nobody else's det
 from __future__ import annotations
 
 import re
+import threading
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -18,7 +19,7 @@ from configurator.services import groups, stock
 from configurator.services.groups import GroupSettings, MemberDetails
 from configurator.services.orders import CustomerDetails
 from configurator.workorders.storage import storage
-from conftest import complete_design, csrf_from
+from conftest import TEST_DATABASE_URL, complete_design, csrf_from
 from workorders_support import pdf_text, squash
 
 SHARED = {"fabric": "charcoal-plain-s110", "lapel": "peak", "buttons": "two"}
@@ -170,6 +171,20 @@ def test_a_member_can_leave_and_their_entries_are_deleted(db, suit):
     assert _count(db, GroupMember) == 0
 
 
+def test_the_organiser_can_remove_a_member_until_the_order_is_placed(client, db, suit):
+    group = make_group(suit)
+    join(group, "Tiago", member_design(suit))
+    pedro = join(group, "Pedro", member_design(suit))
+    page = client.get(f"/groups/{group.organiser_token}").get_data(as_text=True)
+    removed = client.post(f"/groups/{group.organiser_token}/members/{pedro.id}/remove",
+                          data={"csrf_token": csrf_from(page)})
+    assert removed.status_code == 302
+    assert [m.first_name for m in db.session.execute(select(GroupMember)).scalars()] == ["Tiago"]
+    groups.place_group(group, ORGANISER, _roster(group))
+    with pytest.raises(groups.GroupClosed):
+        groups.remove_member(group, group.members[0].id)
+
+
 # -- the deadline ----------------------------------------------------------------------------
 
 def test_the_deadline_closes_the_group_without_any_job(db, suit):
@@ -264,6 +279,35 @@ def test_placing_twice_is_refused(db, suit):
     with pytest.raises(groups.GroupClosed):
         join(group, "Pedro", member_design(suit))
     assert _count(db, Order) == 1
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs PostgreSQL "
+                    "(set CONFIGURATOR_TEST_DATABASE_URL) for concurrent transactions")
+def test_two_clicks_on_place_at_the_same_time_make_one_order(app, suit):
+    with app.app_context():
+        group = make_group(suit)
+        join(group, "Tiago", member_design(suit))
+        token, roster = group.organiser_token, _roster(group)
+    outcomes: list[str] = []
+
+    def place():
+        with app.app_context():
+            try:
+                groups.place_group(groups.group_for_organiser(token), ORGANISER, roster)
+                outcomes.append("placed")
+            except groups.GroupError:
+                outcomes.append("refused")
+
+    threads = [threading.Thread(target=place) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["placed", "refused", "refused"]
+    with app.app_context():
+        from configurator.extensions import db
+
+        assert _count(db, Order) == 1
 
 
 def test_a_group_that_changed_since_the_page_was_shown_is_not_placed(db, suit):
@@ -485,6 +529,7 @@ def test_every_group_form_needs_its_csrf_token(client, db, suit):
         f"{organiser}/place": {"name": "M", "email": "m@example.com", "address": "Porto"},
         f"{organiser}/settings": {"deadline": "2030-01-01", "expected_members": "3"},
         f"{organiser}/close": {},
+        f"{organiser}/members/{member.id}/remove": {},
         invite: form_fields(member_design(suit), action="save", first_name="Eve",
                             email="eve@example.com"),
         f"/member/{member.token}": form_fields(member_design(suit), action="save",

@@ -376,6 +376,18 @@ def leave_group(member: GroupMember, now: datetime | None = None) -> None:
     db.session.commit()
 
 
+def remove_member(group: GroupOrder, member_id: object) -> str | None:
+    """The organiser takes someone out (dropped out, joined by mistake) until the order is
+    placed; their entries are deleted; commits. Returns their first name (None: not found)."""
+    _require_not_placed(group)
+    member = next((m for m in group.members if m.id == member_id), None)
+    if member is None:
+        return None
+    group.members.remove(member)
+    db.session.commit()
+    return member.first_name
+
+
 def _apply(group: GroupOrder, member: GroupMember, details: MemberDetails,
            posted: object) -> None:
     spec = spec_of(group)

@@ -100,8 +100,8 @@ def _member_line(line: groups.MemberLine, order: Order | None) -> dict:
     """A member as the organiser sees them: first name, note, state, price; once the order is
     placed, what the order holds (the unit's price after the group discount)."""
     member = line.member
-    view = {"first_name": member.first_name, "label": member.label, "status": line.status,
-            "problems": line.problems, "price": line.price, "unit": None}
+    view = {"id": member.id, "first_name": member.first_name, "label": member.label,
+            "status": line.status, "problems": line.problems, "price": line.price, "unit": None}
     if order is not None:
         unit = next((u for u in order.units if u.id == member.unit_id), None)
         view.update(status="ordered" if unit else "left-out", unit=unit.code if unit else None,

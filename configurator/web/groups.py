@@ -98,6 +98,20 @@ def close(token: str):
     return redirect(url_for("groups.organiser", token=group.organiser_token))
 
 
+@bp.post("/groups/<token>/members/<int:member_id>/remove")
+def remove(token: str, member_id: int):
+    group = groups.group_for_organiser(token) or abort(404)
+    if DraftForm().validate_on_submit():
+        try:
+            name = groups.remove_member(group, member_id)
+        except groups.GroupError as exc:
+            flash(exc.problems[0].message, "error")
+        else:
+            if name:
+                flash(f"{name} is no longer in the group; their entries are deleted.", "success")
+    return redirect(url_for("groups.organiser", token=group.organiser_token))
+
+
 def _organiser_page(group, place_form=None, settings_form=None, general=(), status=200):
     page = pages.organiser_page(group)
     return render_template(
