@@ -68,8 +68,9 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .cli import register_cli
-    from .web import api, groups, partners, planner, planner_feedback, shop
+    from .web import api, errors, groups, partners, planner, planner_feedback, shop
 
     for module in (shop, api, planner, planner_feedback, partners, groups):
         app.register_blueprint(module.bp)
+    errors.register(app)
     register_cli(app)

@@ -57,7 +57,8 @@ def worker(worker_config, tmp_path):
 
 
 @pytest.mark.redis
-def test_a_worker_renders_the_work_orders_of_a_placed_order(app, db, catalog, worker):
+def test_a_worker_renders_the_work_orders_of_a_placed_order(worker, app, db, catalog):
+    # `worker` first: its settings (the broker) must be in the config before the app is made
     order = place(catalog, n=2)
     ids = [u.id for u in order.units]
     for _ in range(1200):  # wait for the worker to finish, however long a cold start takes

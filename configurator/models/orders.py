@@ -103,5 +103,9 @@ class WorkOrder(db.Model):
     pages: Mapped[Optional[int]] = mapped_column(Integer)
     rendered_at: Mapped[Optional[datetime]]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Completed renders (each wrote the file once) and the render task that claimed it last:
+    # a worker killed mid-render leaves "rendering" with its task id, taken over on redelivery.
+    renders: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    task_id: Mapped[Optional[str]] = mapped_column(String(64))
 
     unit: Mapped[Unit] = relationship(back_populates="work_order")
