@@ -46,7 +46,8 @@ def new_page(browser, width=1280):
 def shipped_suit(db, catalog, name="Ana Sousa") -> Unit:
     from configurator.services.orders import CustomerDetails
 
-    unit = place(catalog, customer=CustomerDetails(name, "ana@example.com", "Rua 1\nPorto")).units[0]
+    customer = CustomerDetails(name, "ana@example.com", "Rua 1\nPorto")
+    unit = place(catalog, customer=customer).units[0]
     while (step := next_step(db.session.get(Unit, unit.id))) is not None:
         advance_unit(unit.id, step[0], actor="floor@example.com")
     return db.session.get(Unit, unit.id)
@@ -102,7 +103,8 @@ def test_rate_ask_for_a_remake_approve_it_and_track_the_new_unit(browser, live_s
     planner = new_page(browser)
     log_in(planner, live_server)
     card = planner.locator("article.remake-card")
-    assert "Too tight across the chest." in card.inner_text() and "102 → 104 cm" in card.inner_text()
+    text = card.inner_text()
+    assert "Too tight across the chest." in text and "102 → 104 cm" in text
     card.get_by_label("Note to the customer").fill("A little roomier this time.")
     card.get_by_role("button", name=re.compile("Approve")).click()
     planner.wait_for_selector(".flash.success")

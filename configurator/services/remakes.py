@@ -10,11 +10,10 @@ to order afresh when the old version can no longer be made.)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..domain import propagate, validate
 from ..domain.model import ProductSpec
@@ -120,15 +119,15 @@ def check_adjustments(spec: ProductSpec, design: dict, adjusted: Mapping[str, ob
     changes, problems = {}, []
     for m_id, raw in adjusted.items():
         m = spec.measurement(m_id) if isinstance(m_id, str) else None
-        value = _number(raw)
+        value = number(raw)
         if m is None:
             problems.append(Problem(None, f"measurements.{str(m_id)[:64]}", "unknown",
                                     f"{spec.name} has no measurement {str(m_id)[:64]!r}."))
         elif value is None:
             problems.append(Problem(None, f"measurements.{m_id}", "type",
                                     f"{m.label}: please enter a number in {m.unit}, like 102."))
-        elif value != _number(current.get(m_id)):
-            changes[m_id] = {"from": current.get(m_id), "to": _json_number(value)}
+        elif value != number(current.get(m_id)):
+            changes[m_id] = {"from": current.get(m_id), "to": _json_value(value)}
     if problems or not changes:
         return changes, problems
     new = {**orders.normalise_design(design)}
@@ -160,7 +159,7 @@ def _range_hint(spec: ProductSpec, m_id: str, ranges: dict) -> str:
             f"{_fmt(allowed.max)} {m.unit}.")
 
 
-def _number(raw: object) -> Decimal | None:
+def number(raw: object) -> Decimal | None:
     """A measurement as sent (102, "102.5", "102,5"); None for anything that is not a plain
     number of a sensible size."""
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
@@ -172,7 +171,7 @@ def _number(raw: object) -> Decimal | None:
     return value if value.is_finite() and abs(value) < MAX_NUMBER else None
 
 
-def _json_number(value: Decimal) -> int | float:
+def _json_value(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
@@ -269,133 +268,8 @@ def remake_queue(decided_limit: int = 50) -> tuple[list[RemakeRequest], list[Rem
     """Open requests oldest first, and the latest decided ones."""
     waiting = db.session.execute(select(RemakeRequest).where(
         RemakeRequest.status == "requested").order_by(RemakeRequest.id)).scalars()
-    decided = db.session.execute(select(RemakeRequest).where(
-        RemakeRequest.status != "requested").order_by(
-            RemakeRequest.decided_at.desc(), RemakeRequest.id.desc()).limit(decided_limit)).scalars()
+    decided = db.session.execute(
+        select(RemakeRequest).where(RemakeRequest.status != "requested")
+        .order_by(RemakeRequest.decided_at.desc(), RemakeRequest.id.desc())
+        .limit(decided_limit)).scalars()
     return list(waiting), list(decided)
-
-
-@dataclass(frozen=True)
-class MeasurementCount:
-    product_id: str
-    label: str
-    unit: str
-    count: int
-    mean_change: Decimal  # signed: + means the customer needed it bigger
-
-
-@dataclass(frozen=True)
-class ChoiceCount:
-    product_id: str
-    option: str
-    choice: str
-    remade: int
-    shipped: int  # units shipped with this choice: the remake rate's base
-
-    @property
-    def rate(self) -> Decimal:
-        return (Decimal(100 * self.remade) / self.shipped).quantize(Decimal("0.1")) \
-            if self.shipped else Decimal(0)
-
-
-@dataclass(frozen=True)
-class RemakeStats:
-    approved: int
-    waiting: int
-    by_category: dict[tuple[str, str], int]  # (product, category) -> approved remakes
-    products: dict[str, tuple[int, int]]  # product -> (remade units, shipped units)
-    measurements: list[MeasurementCount]
-    choices: list[ChoiceCount]
-
-
-def remake_statistics(choices_per_product: int = 12) -> RemakeStats:
-    """What comes back most: measurements customers changed, and the options and fabrics
-    remade more often than their product as a whole, with their remake rate among shipped
-    units (approved remakes only)."""
-    approved = list(db.session.execute(select(RemakeRequest).where(
-        RemakeRequest.status == "approved")).scalars())
-    waiting = db.session.scalar(select(func.count(RemakeRequest.id)).where(
-        RemakeRequest.status == "requested")) or 0
-    by_category: dict[tuple[str, str], int] = {}
-    for r in approved:
-        key = (r.unit.product_id, r.category)
-        by_category[key] = by_category.get(key, 0) + 1
-    shipped = _shipped_designs({r.unit.product_id for r in approved})
-    remade = {p: len({r.unit_id for r in approved if r.unit.product_id == p}) for p in shipped}
-    return RemakeStats(
-        len(approved), waiting, dict(sorted(by_category.items())),
-        {p: (remade[p], len(shipped[p])) for p in sorted(shipped)},
-        _measurement_counts(approved), _choice_counts(approved, shipped, choices_per_product))
-
-
-def _shipped_designs(products: set[str]) -> dict[str, list[dict]]:
-    """The designs of every shipped unit of these products: the base of each remake rate."""
-    out: dict[str, list[dict]] = {p: [] for p in products}
-    if products:
-        for product_id, design in db.session.execute(select(Unit.product_id, Unit.design).where(
-                Unit.status == "shipped", Unit.product_id.in_(products))):
-            out[product_id].append(design or {})
-    return out
-
-
-def _measurement_counts(approved: list[RemakeRequest]) -> list[MeasurementCount]:
-    deltas: dict[tuple[str, str], list[Decimal]] = {}
-    specs: dict[tuple[str, str], ProductSpec | None] = {}
-    for r in approved:
-        for m_id, change in r.measurement_changes.items():
-            key = (r.unit.product_id, m_id)
-            specs.setdefault(key, _spec_or_none(r.unit))
-            delta = (_number(change.get("to")) or 0) - (_number(change.get("from")) or 0)
-            deltas.setdefault(key, []).append(Decimal(delta))
-    out = []
-    for (product_id, m_id), values in deltas.items():
-        m = specs[(product_id, m_id)].measurement(m_id) if specs[(product_id, m_id)] else None
-        out.append(MeasurementCount(
-            product_id, m.label if m else m_id, m.unit if m else "", len(values),
-            (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.1"))))
-    return sorted(out, key=lambda c: (c.product_id, -c.count, c.label))
-
-
-def _choice_counts(approved: list[RemakeRequest], designs: dict[str, list[dict]],
-                   limit: int) -> list[ChoiceCount]:
-    remade: dict[tuple[str, str, str], int] = {}
-    for r in approved:
-        for option_id, choice_id in (r.unit.design.get("options") or {}).items():
-            key = (r.unit.product_id, option_id, str(choice_id))
-            remade[key] = remade.get(key, 0) + 1
-    shipped: dict[tuple[str, str, str], int] = {}
-    for product_id, product_designs in designs.items():
-        for design in product_designs:
-            for option_id, choice_id in (design.get("options") or {}).items():
-                key = (product_id, option_id, str(choice_id))
-                if key in remade:
-                    shipped[key] = shipped.get(key, 0) + 1
-    units = {p: len({r.unit_id for r in approved if r.unit.product_id == p}) for p in designs}
-    counts = [ChoiceCount(p, *_choice_labels(approved, p, o, c), n, shipped.get((p, o, c), 0))
-              for (p, o, c), n in remade.items()]
-    # A choice remade no more often than the product as a whole says nothing about the spec.
-    counts = [c for c in counts if c.remade * len(designs[c.product_id] or [1])
-              > units[c.product_id] * c.shipped]
-    counts.sort(key=lambda c: (c.product_id, -c.rate, -c.remade, c.option))
-    out, per_product = [], {}
-    for c in counts:
-        per_product[c.product_id] = per_product.get(c.product_id, 0) + 1
-        if per_product[c.product_id] <= limit:
-            out.append(c)
-    return out
-
-
-def _choice_labels(approved: list[RemakeRequest], product_id: str, option_id: str,
-                   choice_id: str) -> tuple[str, str]:
-    unit = next(r.unit for r in approved if r.unit.product_id == product_id)
-    spec = _spec_or_none(unit)
-    option = spec.option(option_id) if spec else None
-    choice = option.choice(choice_id) if option else None
-    return (option.label if option else option_id), (choice.label if choice else choice_id)
-
-
-def _spec_or_none(unit: Unit) -> ProductSpec | None:
-    try:
-        return spec_of(unit)
-    except LookupError:
-        return None

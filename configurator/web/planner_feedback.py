@@ -61,7 +61,7 @@ def statistics():
     months = feedback.monthly_ratings()
     return render_template(
         "planner/feedback.html", months=months, charts=rating_charts(months),
-        stats=remakes.remake_statistics(), comments=feedback.recent_comments())
+        stats=feedback.remake_statistics(), comments=feedback.recent_comments())
 
 
 # -- a small bar chart per product, drawn on the server (no script) ---------------------------
