@@ -72,6 +72,8 @@ def test_the_endpoint_changes_nothing_so_needs_no_csrf_token(client, db, suit):
     {"measurements": {"chest": [1, 2]}}, {"measurements": {"chest": "1e400"}},
     {"measurements": {"unknown": 3}}, {"texts": {"monogram": "<b>" * 100}},
     {"options": {"x" * 500: "y"}}, {"design": {"options": {"pieces": "three"}}},
+    {"measurements": {"chest": 10**500}}, {"measurements": {"chest": float("inf")}},
+    {"measurements": {"chest": -1e308}},
 ])
 def test_any_body_gets_an_answer_not_a_server_error(client, body):
     response = client.post(URL.format("suit"), json=body)
@@ -117,3 +119,15 @@ def test_what_the_shopper_chose_is_never_changed_for_them(client, suit):
     assert answer["changes"] == [] and answer["design"]["options"]["waistband"] == "belt-loops"
     assert answer["options"]["pieces"]["three"]["available"] is False
     assert answer["options"]["pieces"]["three"]["reasons"][0]["message"]
+
+
+@pytest.mark.parametrize("value", ["1E+400", "-1E+400", "Infinity", "NaN"])
+def test_absurd_numbers_are_explained_not_crashed_on(suit, value):
+    from decimal import Decimal
+
+    from configurator.domain import propagate, validate
+
+    design = {"options": {}, "measurements": {"chest": Decimal(value)}, "texts": {}}
+    chest = [v for v in validate(suit, design).violations if "measurements.chest" in v.fields]
+    assert chest and chest[0].message.startswith("Chest must be")
+    assert propagate(suit, design).price.complete is False

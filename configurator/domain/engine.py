@@ -42,12 +42,16 @@ def _number(value: Any) -> Fraction | None:
         return None
     if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
         return None
+    if isinstance(value, Decimal) and not value.is_finite():
+        return None
     return Fraction(str(value))
 
 
 def _fmt(value: Fraction | Decimal | int) -> str:
     """A number as people write it: 60, 60.5 (never 6E+1)."""
     f = Fraction(value)
+    if abs(f) >= 10**12:  # someone typed 1e400: say so briefly, beyond Decimal's precision
+        return format(Decimal(f.numerator // f.denominator), ".3E")
     return format(plain_decimal(Decimal(f.numerator) / Decimal(f.denominator)), "f")
 
 

@@ -6,6 +6,7 @@ margin is the rest, so the parts always sum to the total.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -33,15 +34,24 @@ def _parts(design: Any) -> tuple[dict, dict]:
     values = design.get("measurements") if isinstance(design.get("measurements"), dict) else {}
     numbers = {}
     for k, v in values.items():
-        if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool) and v == v:
+        if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool) and _finite(v):
             numbers[k] = Fraction(str(v))
     return options, numbers
 
 
+def _finite(value: int | float | Decimal) -> bool:
+    if isinstance(value, Decimal):
+        return value.is_finite()
+    return isinstance(value, int) or math.isfinite(value)
+
+
 def _env(spec: ProductSpec, design: Any):
-    from .engine import design_env
+    from .engine import design_env, measurement_problem
 
     options, numbers = _parts(design)
+    # only entries that can be measurements count (a price "so far" ignores 1e400 cm)
+    numbers = {k: v for k, v in numbers.items() if spec.measurement(k) is not None
+               and measurement_problem(spec.measurement(k), v) is None}
     chosen = {k: v for k, v in options.items()
               if isinstance(v, str) and spec.option(k) and spec.option(k).choice(v)}
     return chosen, numbers, design_env(spec, chosen, numbers)
