@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.model import LineSpec
@@ -85,6 +86,132 @@ def _book_station(line: LineSpec, station_id: str, capacity: int, minutes: int, 
             continue
         day += timedelta(days=1)
     return day
+
+
+# -- booking a whole order at once: plan from one read, then lock and write in one batch -----
+
+@dataclass
+class Plan:
+    """Where each unit's work goes, worked out from one read of the bookings (no locks yet)."""
+    units: list[tuple[LineSpec, list[Mapping], date]]  # line, routing, earliest start
+    dates: list[date] = field(default_factory=list)  # the day each unit's last station ends
+    takes: dict[tuple[str, date], int] = field(default_factory=dict)  # minutes per row
+    capacities: dict[str, int] = field(default_factory=dict)  # minutes per day per station
+    existing: set[tuple[str, date]] = field(default_factory=set)  # rows already there
+    failure: NoCapacity | None = None  # the first unit that does not fit, and why
+    failed_unit: int | None = None  # its index
+
+
+def plan_units(units: Sequence[tuple[LineSpec, Iterable[Mapping], date]]) -> Plan:
+    """Book `units` (line, routing, earliest start) on paper, in order, as `book_unit` would.
+
+    One query reads every booking of the stations involved; nothing is locked or written, so
+    the caller can store the order with these dates before it takes any lock (`book_plan`).
+    """
+    plan = Plan([(line, list(routing), start) for line, routing, start in units])
+    stations = {s for _, routing, _ in plan.units for s, _ in station_minutes(routing)}
+    booked = _booked_rows(stations, min((start for *_, start in plan.units), default=date.max))
+    plan.existing = set(booked)
+    for index, (line, routing, start) in enumerate(plan.units):
+        try:
+            plan.dates.append(_plan_unit(line, routing, start, booked, plan))
+        except NoCapacity as exc:
+            plan.failure, plan.failed_unit = exc, index
+            break
+    return plan
+
+
+def book_plan(plan: Plan) -> list[date]:
+    """Write a plan: lock its rows in a fixed order (station, day), check they still have the
+    room the plan counted on, and add the minutes in one batch. If another order took some of
+    that room since the plan was read, book unit by unit (`book_unit`) instead. Returns each
+    unit's end day. The locks hold until the caller's transaction ends."""
+    if plan.failure is not None:
+        raise plan.failure
+    if not plan.takes:
+        return plan.dates
+    _create_rows([key for key in plan.takes if key not in plan.existing])
+    rows = db.session.execute(
+        select(CapacityBooking.id, CapacityBooking.station_id, CapacityBooking.day,
+               CapacityBooking.minutes)
+        .where(tuple_(CapacityBooking.station_id, CapacityBooking.day).in_(list(plan.takes)))
+        .order_by(CapacityBooking.station_id, CapacityBooking.day)
+        .with_for_update()).all()
+    fits = len(rows) == len(plan.takes) and all(
+        row.minutes + plan.takes[(row.station_id, row.day)] <= plan.capacities[row.station_id]
+        for row in rows)
+    if not fits:
+        return [book_unit(line, routing, start) for line, routing, start in plan.units]
+    db.session.execute(update(CapacityBooking), [
+        {"id": row.id, "minutes": row.minutes + plan.takes[(row.station_id, row.day)]}
+        for row in rows])
+    return plan.dates
+
+
+def _plan_unit(line: LineSpec, routing: list[Mapping], start: date,
+               booked: dict[tuple[str, date], int], plan: Plan) -> date:
+    day = start
+    for station_id, minutes in station_minutes(routing):
+        station = line.station(station_id)
+        if station is None:
+            raise NoCapacity(station_id, f"station {station_id!r} is not on line {line.id!r}")
+        plan.capacities[station.id] = station.minutes_per_day
+        day = _plan_station(line, station.id, station.minutes_per_day, minutes, day, booked,
+                            plan.takes)
+    return day
+
+
+def _plan_station(line: LineSpec, station_id: str, capacity: int, minutes: int, day: date,
+                  booked: dict, takes: dict) -> date:
+    """`_book_station` on paper: the same days, with `booked` and `takes` updated."""
+    last = day + timedelta(days=HORIZON_DAYS)
+    while minutes > 0:
+        day = next_working_day(line, day)
+        if day > last:
+            raise NoCapacity(station_id, (
+                f"station {station_id!r} is fully booked for the next {HORIZON_DAYS} days"))
+        key = (station_id, day)
+        free = capacity - booked.get(key, 0)
+        take = minutes if minutes <= free else (free if minutes > capacity else 0)
+        if take > 0:
+            booked[key] = booked.get(key, 0) + take
+            takes[key] = takes.get(key, 0) + take
+            minutes -= take
+            if minutes == 0:
+                return day
+        day += timedelta(days=1)
+    return day
+
+
+def _booked_rows(stations: set[str], first: date) -> dict[tuple[str, date], int]:
+    if not stations:
+        return {}
+    rows = db.session.execute(
+        select(CapacityBooking.station_id, CapacityBooking.day, CapacityBooking.minutes)
+        .where(CapacityBooking.station_id.in_(sorted(stations)), CapacityBooking.day >= first))
+    return {(row.station_id, row.day): row.minutes for row in rows}
+
+
+def _create_rows(keys: list[tuple[str, date]]) -> None:
+    """Empty booking rows for days nobody booked yet; a row a concurrent order just created is
+    kept (ON CONFLICT DO NOTHING waits for that order, then skips)."""
+    if not keys:
+        return
+    dialect = db.session.get_bind().dialect.name
+    values = [{"station_id": station, "day": day, "minutes": 0} for station, day in sorted(keys)]
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # any other database: one savepoint per row
+        for value in values:
+            try:
+                with db.session.begin_nested():
+                    db.session.add(CapacityBooking(**value))
+            except IntegrityError:
+                pass
+        return
+    db.session.execute(insert(CapacityBooking).on_conflict_do_nothing(), values)
 
 
 def _booked_from(station_id: str, day: date) -> dict[date, int]:

@@ -17,12 +17,12 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ..domain import bill_of_materials, quote, routing, validate
 from ..domain.model import ProductSpec
 from ..extensions import db
-from ..models import Order, Unit, UnitEvent, WorkOrder
+from ..models import Order, SpecSource, Unit, UnitEvent, WorkOrder
 from ..models._types import utcnow
 from ..specs_registry import catalog, remember_spec_version
 from . import capacity, stock
@@ -101,6 +101,7 @@ def place_order(customer: CustomerDetails, units: Sequence[UnitRequest], *, sour
     for attempt in range(1, STORE_ATTEMPTS + 1):
         try:
             order = _store(customer, priced, source, partner_id, partner_reference, today)
+            unit_ids = [unit.id for unit in order.units]  # read before the commit expires them
             db.session.commit()
             break
         except DBAPIError as exc:
@@ -113,7 +114,7 @@ def place_order(customer: CustomerDetails, units: Sequence[UnitRequest], *, sour
         except BaseException:
             db.session.rollback()
             raise
-    enqueue_work_orders([unit.id for unit in order.units])
+    enqueue_work_orders(unit_ids)
     return order
 
 
@@ -260,21 +261,33 @@ def _apply_volume_tiers(priced: list[_Priced]) -> None:
 
 def _store(customer: CustomerDetails, priced: list[_Priced], source: str,
            partner_id: int | None, partner_reference: str | None, today: date) -> Order:
-    _reserve_stock(priced)
-    promised = _book_capacity(priced, today)
-    for spec in {p.spec.version: p.spec for p in priced}.values():
-        remember_spec_version(spec)
+    """Write the order, then take the locks: stock and capacity rows are shared by every order,
+    so they are locked last, in a fixed order, and held only for a few statements until the
+    commit. Everything else (reads, the order's own rows) happens before."""
+    _ensure_stock(priced)
+    plan = _plan_capacity(priced, today)
+    if plan.failure is not None:
+        _reserve_stock(priced, ensure=False)  # a material running out is the news to give first
+        raise _capacity_exhausted(priced[plan.failed_unit], plan.failure)
+    _remember_spec_versions(priced)
     order = Order(
         reference=_new_reference(), source=source, customer_name=customer.name,
         email=customer.email, address=customer.address, currency=priced[0].spec.currency,
-        total=sum((p.price for p in priced), Decimal(0)), promised_date=max(promised),
+        total=sum((p.price for p in priced), Decimal(0)), promised_date=max(plan.dates),
         partner_id=partner_id, partner_reference=partner_reference)
     db.session.add(order)
-    for p, unit_date in zip(priced, promised):
+    for p, unit_date in zip(priced, plan.dates):
         order.units.append(_new_unit(p, unit_date))
     db.session.flush()
     for unit in order.units:
         unit.code = _unit_code(unit.id)
+    db.session.flush()  # before the locks
+    _reserve_stock(priced, ensure=False)
+    promised = _book_planned(priced, plan)
+    if promised != plan.dates:  # another order took the room the plan counted on
+        for unit, unit_date in zip(order.units, promised):
+            unit.promised_date = unit_date
+        order.promised_date = max(promised)
     return order
 
 
@@ -305,19 +318,35 @@ def _new_unit(p: _Priced, promised: date, note: str = "order placed") -> Unit:
     return unit
 
 
-def _reserve_stock(priced: list[_Priced]) -> None:
-    by_product: dict[str, dict[str, Decimal]] = {}
-    for p in priced:
-        needs = by_product.setdefault(p.spec.id, {})
-        for line in p.bill:
-            needs[line["material"]] = needs.get(line["material"], Decimal(0)) + Decimal(
-                line["quantity"])
-    specs = {p.spec.id: p.spec for p in priced}
-    for product_id in sorted(by_product):
+def _remember_spec_versions(priced: list[_Priced]) -> None:
+    """Store each spec version's source once; two first orders of a new version may race."""
+    for spec in {p.spec.version: p.spec for p in priced}.values():
+        if db.session.get(SpecSource, spec.version) is not None:
+            continue
         try:
-            stock.reserve(specs[product_id], by_product[product_id])
-        except stock.InsufficientStock as exc:
-            raise OutOfStock(_out_of_stock_problems(priced, exc)) from exc
+            with db.session.begin_nested():
+                remember_spec_version(spec)
+        except IntegrityError:  # a concurrent order stored it first: the same text
+            pass
+
+
+def _ensure_stock(priced: list[_Priced]) -> None:
+    for spec in {p.spec.id: p.spec for p in priced}.values():
+        stock.ensure_stock(spec)
+
+
+def _reserve_stock(priced: list[_Priced], ensure: bool = True) -> None:
+    if ensure:
+        _ensure_stock(priced)
+    needs: dict[tuple[str, str], Decimal] = {}
+    for p in priced:
+        for line in p.bill:
+            key = (p.spec.id, line["material"])
+            needs[key] = needs.get(key, Decimal(0)) + Decimal(line["quantity"])
+    try:
+        stock.reserve_many(needs)
+    except stock.InsufficientStock as exc:
+        raise OutOfStock(_out_of_stock_problems(priced, exc)) from exc
 
 
 def _out_of_stock_problems(priced: list[_Priced], exc: stock.InsufficientStock) -> list[Problem]:
@@ -349,16 +378,31 @@ def _field_of_material(p: _Priced, material_id: str) -> str:
 
 
 def _book_capacity(priced: list[_Priced], today: date) -> list[date]:
-    dates = []
-    for p in priced:
-        start = capacity.earliest_start(p.spec.line, p.spec.lead_time_days, today)
-        try:
-            dates.append(capacity.book_unit(p.spec.line, p.routing, start))
-        except capacity.NoCapacity as exc:
-            raise CapacityExhausted([Problem(p.position, "routing", "capacity", (
-                f"The workshop cannot take this unit within {capacity.HORIZON_DAYS} days "
-                f"({exc}); please try again later."))]) from exc
-    return dates
+    return _book_planned(priced, _plan_capacity(priced, today))
+
+
+def _plan_capacity(priced: list[_Priced], today: date) -> capacity.Plan:
+    try:
+        return capacity.plan_units([
+            (p.spec.line, p.routing,
+             capacity.earliest_start(p.spec.line, p.spec.lead_time_days, today))
+            for p in priced])
+    except capacity.NoCapacity as exc:  # a line without a working day
+        raise _capacity_exhausted(priced[0], exc) from exc
+
+
+def _book_planned(priced: list[_Priced], plan: capacity.Plan) -> list[date]:
+    try:
+        return capacity.book_plan(plan)
+    except capacity.NoCapacity as exc:
+        unit = priced[plan.failed_unit] if plan.failed_unit is not None else priced[-1]
+        raise _capacity_exhausted(unit, exc) from exc
+
+
+def _capacity_exhausted(p: _Priced, exc: capacity.NoCapacity) -> CapacityExhausted:
+    return CapacityExhausted([Problem(p.position, "routing", "capacity", (
+        f"The workshop cannot take this unit within {capacity.HORIZON_DAYS} days "
+        f"({exc}); please try again later."))])
 
 
 def _new_reference() -> str:

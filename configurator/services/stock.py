@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import ROUND_CEILING, Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from ..domain import bill_of_materials, validate
@@ -30,9 +30,10 @@ class InsufficientStock(Exception):
 def levels(spec: ProductSpec) -> dict[str, Decimal]:
     """Available quantity of each material of `spec`; a pure read (unseeded rows count as the
     spec's initial stock)."""
-    rows = db.session.execute(
-        select(MaterialStock).where(MaterialStock.product_id == spec.id)).scalars()
-    live = {row.material_id: row.available for row in rows}
+    rows = db.session.execute(  # plain columns: every propagate call reads this
+        select(MaterialStock.material_id, MaterialStock.on_hand, MaterialStock.reserved)
+        .where(MaterialStock.product_id == spec.id))
+    live = {row.material_id: row.on_hand - row.reserved for row in rows}
     return {m.id: Decimal(live.get(m.id, m.stock)) for m in spec.materials}
 
 
@@ -69,33 +70,40 @@ def _insert_row(product_id: str, material_id: str, on_hand: Decimal) -> None:
 
 
 def reserve(spec: ProductSpec, needs: Mapping[str, Decimal]) -> None:
-    """Reserve `needs` (material id -> quantity) atomically, or raise InsufficientStock.
-
-    Each row is changed by one conditional UPDATE, so two orders racing for the last metre
-    cannot both win (PostgreSQL re-checks the condition after the row lock). Rows are taken in
-    a fixed order so concurrent orders never deadlock. The caller's transaction holds it all.
-    """
+    """Reserve `needs` (material id -> quantity) of one product, or raise InsufficientStock."""
     ensure_stock(spec)
-    for material_id in sorted(needs):
-        quantity = round_up(needs[material_id])
-        if quantity > 0:
-            _reserve_one(spec.id, material_id, quantity)
+    reserve_many({(spec.id, material_id): quantity for material_id, quantity in needs.items()})
 
 
-def _reserve_one(product_id: str, material_id: str, quantity: Decimal) -> None:
-    result = db.session.execute(
-        update(MaterialStock)
-        .where(MaterialStock.product_id == product_id,
-               MaterialStock.material_id == material_id,
-               MaterialStock.on_hand - MaterialStock.reserved >= quantity)
-        .values(reserved=MaterialStock.reserved + quantity)
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        row = db.session.execute(select(MaterialStock).where(
-            MaterialStock.product_id == product_id,
-            MaterialStock.material_id == material_id)).scalar_one_or_none()
-        available = row.available if row is not None else Decimal(0)
-        raise InsufficientStock(product_id, material_id, quantity, available)
+def reserve_many(needs: Mapping[tuple[str, str], Decimal]) -> None:
+    """Reserve an order's materials, (product id, material id) -> quantity, all or none: raise
+    InsufficientStock for the first that is short. The rows must exist (`ensure_stock`).
+
+    One SELECT ... FOR UPDATE locks the rows in a fixed order (product, material), so
+    concurrent orders queue instead of deadlocking, and reads them as they are once locked
+    (PostgreSQL re-reads a row after waiting for its lock, even in READ COMMITTED); then one
+    batched UPDATE writes them. Two orders racing for the last metre cannot both win. The locks
+    hold until the caller's transaction ends, so the caller commits soon after.
+    """
+    wanted = {key: round_up(quantity) for key, quantity in needs.items()}
+    wanted = {key: quantity for key, quantity in wanted.items() if quantity > 0}
+    if not wanted:
+        return
+    rows = db.session.execute(
+        select(MaterialStock.id, MaterialStock.product_id, MaterialStock.material_id,
+               MaterialStock.on_hand, MaterialStock.reserved)
+        .where(tuple_(MaterialStock.product_id, MaterialStock.material_id).in_(list(wanted)))
+        .order_by(MaterialStock.product_id, MaterialStock.material_id)
+        .with_for_update()).all()
+    found = {(row.product_id, row.material_id): row for row in rows}
+    for key in sorted(wanted):
+        row = found.get(key)
+        available = row.on_hand - row.reserved if row is not None else Decimal(0)
+        if available < wanted[key]:
+            raise InsufficientStock(key[0], key[1], wanted[key], available)
+    db.session.execute(update(MaterialStock), [
+        {"id": found[key].id, "reserved": found[key].reserved + quantity}
+        for key, quantity in sorted(wanted.items())])
 
 
 def set_on_hand(spec: ProductSpec, material_id: str, on_hand: Decimal) -> None:
