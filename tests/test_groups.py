@@ -155,6 +155,16 @@ def test_a_fixed_choice_that_does_not_suit_a_body_says_who_chose_it(db, suit):
     assert any("chosen by the organiser" in p for p in member.problems)
 
 
+def test_a_member_whose_chosen_lining_ran_out_is_blocked_with_the_reason(db, suit):
+    group = make_group(suit, member_options=(*MEMBERS_CHOOSE, "lining"))
+    design = member_design(suit)
+    lining = suit.option("lining").choice(design["options"]["lining"])
+    stock.set_on_hand(suit, lining.material, Decimal(0))
+    db.session.commit()
+    member = join(group, "Tiago", design)
+    assert (member.status, member.problems) == ("blocked", [f"{lining.label} is out of stock."])
+
+
 def test_the_same_first_name_twice_is_refused_with_a_way_out(db, suit):
     group = make_group(suit)
     join(group, "Rui", member_design(suit))

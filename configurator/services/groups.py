@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import inspect, select, update
 
-from ..domain import propagate, quote, validate
+from ..domain import bill_of_materials, propagate, quote, validate
 from ..domain.engine import applies
 from ..domain.model import ProductSpec, VolumeTier
 from ..extensions import db
@@ -119,16 +119,21 @@ def starting_design(group: GroupOrder) -> dict:
     return normalise_design({"options": dict(group.base_design.get("options", {}))})
 
 
-def check_member(spec: ProductSpec, group: GroupOrder, design: dict) -> tuple[str, list[str]]:
-    """READY, or BLOCKED with the reasons a person reads (the engine's, in spec order)."""
+def check_member(spec: ProductSpec, group: GroupOrder, design: dict,
+                 levels: dict[str, Decimal] | None = None) -> tuple[str, list[str]]:
+    """READY, or BLOCKED with the reasons a person reads: the engine's violations, then any
+    material with less left than this unit needs (`levels`: live stock, read once per page)."""
     result = validate(spec, design)
     if not result.valid:
         return BLOCKED, _explain(spec, group, result.violations)
-    prop = propagate(spec, design, stock=stock.levels_for(spec, design))
-    if prop.feasible:
+    live = stock.levels(spec) if levels is None else levels
+    short = {line.material for line in bill_of_materials(spec, design)
+             if live.get(line.material, Decimal(0)) < stock.round_up(line.quantity)}
+    if not short:
         return READY, []
-    return BLOCKED, _choice_reasons(prop, design["options"]) or [
-        "There is not enough material left in stock for these choices."]
+    chosen = [option.choice(design["options"].get(option.id, "")) for option in spec.options]
+    return BLOCKED, [f"{c.label} is out of stock." for c in chosen if c and c.material in short] or [
+        "There is not enough material left in stock for this design."]
 
 
 def _choice_reasons(prop, chosen: dict) -> list[str]:
@@ -445,9 +450,10 @@ def review(group: GroupOrder) -> tuple[list[MemberLine], Tally]:
     """Every member checked again now (the spec or stock may have changed since they joined),
     and the running total of the ready ones."""
     spec = spec_of(group)
+    levels = stock.levels(spec)
     lines = []
     for member in group.members:
-        status, problems = check_member(spec, group, member.design)
+        status, problems = check_member(spec, group, member.design, levels)
         price = quote(spec, member.design).total if status == READY else None
         lines.append(MemberLine(member, status, problems, price))
     return lines, tally(spec, [line.price for line in lines if line.price is not None])
