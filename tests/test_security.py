@@ -229,6 +229,8 @@ def test_the_violation_detector_catches_inline_style_and_script(app, browser_pag
 @pytest.mark.browser
 def test_shop_and_planner_pages_break_no_rule_of_the_policy(app, live_server, catalog,
                                                             browser_page):
+    from playwright.sync_api import expect
+
     page = browser_page
     with app.app_context():
         make_user()
@@ -260,9 +262,8 @@ def test_shop_and_planner_pages_break_no_rule_of_the_policy(app, live_server, ca
     page.check("#all")
     with page.expect_navigation(url=re.compile(r"/planner/print/")):
         page.click('#print button[type="submit"]')
-    page.wait_for_function(
-        "document.getElementById('job-status').textContent.indexOf('Ready') >= 0 "
-        "|| document.getElementById('job-status').textContent.indexOf('Failed') >= 0",
-        timeout=60_000)
+    # expect, not wait_for_function: its polling evaluates a string, which this CSP forbids
+    expect(page.locator("#job-status")).to_contain_text(re.compile("Ready|Failed"),
+                                                        timeout=60_000)
     assert "Ready" in page.inner_text("#job-status")
     assert page.csp_errors == []
