@@ -69,3 +69,15 @@ def test_a_worker_renders_the_work_orders_of_a_placed_order(worker, app, db, cat
             break
         time.sleep(0.1)
     assert states == ["done", "done"], worker.log.read_text()
+
+
+def test_a_second_app_with_another_queue_sends_its_tasks_there(app_config):
+    """Several apps in one process (tests, CLI): each app's broker and queue are the ones used."""
+    from configurator import create_app
+    from configurator.workorders.tasks import celery
+
+    create_app({**app_config, "BROKER_URL": REDIS, "RENDER_QUEUE": "first-queue"})
+    assert "first-queue" in celery.amqp.queues
+    create_app({**app_config, "BROKER_URL": REDIS, "RENDER_QUEUE": "second-queue"})
+    assert "second-queue" in celery.amqp.queues and "first-queue" not in celery.amqp.queues
+    assert celery.conf.task_default_queue == "second-queue"

@@ -41,9 +41,22 @@ RENDER_TIMEOUT = 600
 celery = Celery("configurator", set_as_current=False)
 
 
+_configured: tuple | None = None
+
+
 def configure_celery(broker_url: str | None, queue: str = "workorders",
                      visibility_timeout: float = VISIBILITY_TIMEOUT) -> Celery:
     """No broker: tasks run in-process (eagerly); a broker URL (redis://...): on workers."""
+    global _configured
+    if _configured == (broker_url, queue, visibility_timeout):
+        return celery
+    if _configured is not None:
+        # Another app in this process (tests, a CLI command) set other values: Celery caches
+        # the connection pool and the queues it built from the old ones, so drop them, or
+        # tasks would still go to the old broker or queue.
+        celery._pool = None
+        celery.__dict__.pop("amqp", None)
+    _configured = (broker_url, queue, visibility_timeout)
     celery.conf.update(
         broker_transport_options={
             "visibility_timeout": visibility_timeout,
