@@ -45,7 +45,12 @@ def _finish_config(app: Flask) -> None:
         cfg["SECRET_KEY"] = DEV_SECRET
     url = cfg.get("DATABASE_URL") or "sqlite:///" + os.path.join(app.instance_path, "configurator.db")
     cfg["SQLALCHEMY_DATABASE_URI"] = url
-    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    options = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        # Writers queue for SQLite's one lock; wait up to 30 s (not 5) before giving up, so a
+        # burst of orders on the embedded default waits instead of answering "try again".
+        options["connect_args"] = {"timeout": 30}
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
     cfg["STORAGE_DIR"] = cfg.get("STORAGE_DIR") or os.path.join(app.instance_path, "workorders")
     cfg["RATELIMIT_ENABLED"] = cfg.get("RATELIMIT_ENABLED", True)
 

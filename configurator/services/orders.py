@@ -119,7 +119,13 @@ def place_order(customer: CustomerDetails, units: Sequence[UnitRequest], *, sour
 
 
 def _retryable(exc: DBAPIError) -> bool:
-    """Deadlocks and serialization failures: the database undid everything; run it again."""
+    """Deadlocks and serialization failures: the database undid everything; run it again.
+
+    SQLite says "database is locked" at once (without waiting) when a transaction that has
+    read must become a writer while another one writes: the same kind of deadlock.
+    """
+    if "database is locked" in str(exc.orig):
+        return True
     return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
