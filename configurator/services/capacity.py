@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import case, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.model import LineSpec
@@ -142,9 +142,11 @@ def book_plan(plan: Plan) -> list[date]:
         for row in rows)
     if not fits:
         return [book_unit(line, routing, start) for line, routing, start in plan.units]
-    db.session.execute(update(CapacityBooking), [
-        {"id": row.id, "minutes": row.minutes + plan.takes[(row.station_id, row.day)]}
-        for row in rows])
+    new = {row.id: row.minutes + plan.takes[(row.station_id, row.day)] for row in rows}
+    db.session.execute(  # one statement for every row (the rows are ours until the commit)
+        update(CapacityBooking).where(CapacityBooking.id.in_(list(new)))
+        .values(minutes=case(new, value=CapacityBooking.id))
+        .execution_options(synchronize_session=False))
     return plan.dates
 
 

@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -326,8 +327,10 @@ def _new_unit(p: _Priced, promised: date, note: str = "order placed") -> Unit:
 
 def _remember_spec_versions(priced: list[_Priced]) -> None:
     """Store each spec version's source once; two first orders of a new version may race."""
+    stored = current_app.extensions.setdefault("spec_versions_stored", set())
     for spec in {p.spec.version: p.spec for p in priced}.values():
-        if db.session.get(SpecSource, spec.version) is not None:
+        if spec.version in stored or db.session.get(SpecSource, spec.version) is not None:
+            stored.add(spec.version)
             continue
         try:
             with db.session.begin_nested():
@@ -338,7 +341,7 @@ def _remember_spec_versions(priced: list[_Priced]) -> None:
 
 def _ensure_stock(priced: list[_Priced]) -> None:
     for spec in {p.spec.id: p.spec for p in priced}.values():
-        stock.ensure_stock(spec)
+        stock.ensure_stock_once(spec)
 
 
 def _reserve_stock(priced: list[_Priced], ensure: bool = True) -> None:

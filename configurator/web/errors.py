@@ -27,6 +27,20 @@ JSON_PREFIXES = ("/api/", "/partners/v1/")
 def register(app: Flask) -> None:
     for error in (OperationalError, InterfaceError, PoolTimeout):
         app.register_error_handler(error, database_unavailable)
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs first.
+    app.teardown_appcontext(_end_session)
+
+
+def _end_session(_exc: BaseException | None) -> None:
+    """End the request's session; if the database went away after the answer was made (a
+    restart), drop the connection instead of failing the answer: a 201 stays a 201."""
+    try:
+        db.session.remove()
+    except (OperationalError, InterfaceError) as error:
+        log.warning("database connection lost while ending a request: %s",
+                    str(error).splitlines()[0])
+        db.session().invalidate()
+        db.session.remove()
 
 
 def database_unavailable(exc: Exception):
