@@ -4,7 +4,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("engine", "workorders")
+BENCHMARKS = ("engine", "workorders", "load")
 
 
 def main(argv: list[str]) -> int:

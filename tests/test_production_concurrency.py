@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, insert, select, text

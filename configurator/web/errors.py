@@ -3,7 +3,7 @@ API answers 503 with "try again" and a Retry-After, never a 500 with a traceback
 
 What counts: the driver lost or could not open its connection (OperationalError,
 InterfaceError; also a deadlock that outlived the order service's retries), or the pool had no
-connection free in time. The transaction of that request was rolled back by the database, so nothing of it
+connection free in time. The database rolled back that request's transaction, so nothing of it
 was kept unless its commit had already gone through.
 """
 from __future__ import annotations
