@@ -30,6 +30,7 @@ class Settled:
     auto: dict[str, str]  # the options still at a value picked for the shopper
     changes: tuple[Change, ...]
     offered: Propagation | None  # the choices as offered: only the shopper's own selections held
+    found: Propagation | None = None  # the returned design's own propagation, when worked out
 
 
 def settle(spec: ProductSpec, design: dict, auto: Mapping[str, str],
@@ -46,8 +47,9 @@ def settle(spec: ProductSpec, design: dict, auto: Mapping[str, str],
         return Settled(design, {}, (), None)
     hard = {k: v for k, v in options.items() if k not in soft}
     offered = propagate(spec, {**design, "options": hard}, stock)
-    if propagate(spec, design, stock).feasible or not offered.feasible:
-        return Settled(design, soft, (), offered)
+    whole = propagate(spec, design, stock)
+    if whole.feasible or not offered.feasible:
+        return Settled(design, soft, (), offered, whole)
     kept, changes = _give_way(spec, design, hard, soft, offered, stock)
     picked = {k: v for k, v in kept.items() if k in soft}
     return Settled({**design, "options": kept}, picked, tuple(changes), offered)

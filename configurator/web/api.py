@@ -44,7 +44,8 @@ def propagate_design(product_id: str):
     # "auto": the options the page picked for the shopper; they give way to the shopper's own
     settled = settle(spec, design, _picked(spec, body.get("auto")), levels)
     design = prune_inactive(spec, settled.design) if settled.changes else design
-    answer = propagate(spec, design, stock=levels).as_dict()
+    found = settled.found if not settled.changes else None
+    answer = (found or propagate(spec, design, stock=levels)).as_dict()
     if settled.offered is not None:
         answer["options"] = settled.offered.as_dict()["options"]
     answer["auto"] = {k: v for k, v in settled.auto.items() if k in design["options"]}

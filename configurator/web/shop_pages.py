@@ -155,7 +155,7 @@ def design_page(spec: ProductSpec, design: dict, form: FlaskForm, show: str = SH
     design = settled.design
     for change in settled.changes:
         form[f"{OPTION_PREFIX}{change.option}"].data = change.now
-    prop = propagate(spec, design, stock=levels)
+    prop = settled.found or propagate(spec, design, stock=levels)
     if settled.offered is not None:
         prop = replace(prop, options=settled.offered.options)
     general = list(general or [])
