@@ -149,7 +149,6 @@ from configurator.services import partners, stock
 
 app = create_app()
 with app.app_context():
-    db.create_all()  # tables whose migration is not written yet (no-op once it is)
     products = app.extensions["catalog"].products
     for spec in products.values():
         for material in spec.materials:
