@@ -150,6 +150,24 @@ def test_a_retry_while_the_first_is_processing_is_409(client, db, partner):
     assert count_orders(db) == 0
 
 
+def test_a_key_left_processing_by_a_request_that_died_is_taken_over_by_a_retry(client, db,
+                                                                               partner):
+    from datetime import timedelta
+
+    from configurator.models._types import utcnow
+    from configurator.services.idempotency import LEASE, fingerprint
+
+    body = {k: [v] for k, v in FORM.items()}
+    db.session.add(IdempotencyRecord(  # the database went away under the first request
+        partner_id=partner.id, key="orphan", state="processing", fingerprint=fingerprint(body),
+        locked_at=utcnow() - LEASE - timedelta(seconds=1)))
+    db.session.commit()
+    headers = {**partner.headers, "Idempotency-Key": "orphan"}
+    assert client.post(URL, data=FORM, headers=headers).status_code == 201
+    assert client.post(URL, data=FORM, headers=headers).status_code == 201
+    assert count_orders(db) == 1
+
+
 def test_idempotency_keys_belong_to_one_partner(client, db, partner, other_partner):
     client.post(URL, data=FORM, headers={**partner.headers, "Idempotency-Key": "k"})
     response = client.post(URL, data=FORM, headers={**other_partner.headers,

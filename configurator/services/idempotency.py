@@ -22,7 +22,10 @@ from ..extensions import db
 from ..models import IdempotencyRecord, Order
 from ..models._types import utcnow
 
-LEASE = timedelta(minutes=5)
+# A request that claimed a key and then died (its database went away, its worker was killed)
+# leaves the key "processing"; a retry takes it over after this. No live request runs longer:
+# gunicorn kills a worker after SERVE_TIMEOUT (60 s).
+LEASE = timedelta(seconds=90)
 MAX_KEY_LENGTH = 255
 
 
