@@ -34,20 +34,22 @@ class Settled:
 
 
 def settle(spec: ProductSpec, design: dict, auto: Mapping[str, str],
-           stock: Mapping[str, Decimal] | None = None) -> Settled:
+           stock: Mapping[str, Decimal] | None = None,
+           whole: Propagation | None = None) -> Settled:
     """Keep every option the shopper chose; change the picked-for-them ones that clash.
 
     `auto` maps option ids to the value picked for the shopper; an option whose value in the
     design differs from it was chosen by the shopper. Without picked options nothing changes and
-    `offered` is None (the design's own propagation offers the same).
+    `offered` is None (the design's own propagation offers the same). `whole`: the design's
+    propagation with `stock`, when the caller has it already.
     """
     options = design["options"]
     soft = {k: v for k, v in options.items() if isinstance(auto.get(k), str) and auto[k] == v}
     if not soft:
-        return Settled(design, {}, (), None)
+        return Settled(design, {}, (), None, whole)
     hard = {k: v for k, v in options.items() if k not in soft}
     offered = propagate(spec, {**design, "options": hard}, stock)
-    whole = propagate(spec, design, stock)
+    whole = whole or propagate(spec, design, stock)
     if whole.feasible or not offered.feasible:
         return Settled(design, soft, (), offered, whole)
     kept, changes = _give_way(spec, design, hard, soft, offered, stock)

@@ -14,7 +14,7 @@ import time
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from ..domain import propagate, validate
+from ..domain import validate
 from ..domain.engine import applies
 from ..domain.settle import settle
 from ..extensions import csrf, limiter
@@ -23,7 +23,7 @@ from ..services import stock
 from ..services.orders import normalise_design
 from ..specs_registry import catalog
 from .forms import design_number, parse_number
-from .shop_pages import parse_picked, prune_inactive
+from .shop_pages import parse_picked, pruned
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -39,13 +39,13 @@ def propagate_design(product_id: str):
         return jsonify(error="Send the design as a JSON object: "
                              '{"options": {...}, "measurements": {...}, "texts": {...}}'), 400
     design, input_errors = _numbers(spec, normalise_design(body.get("design", body)))
-    design = prune_inactive(spec, design)
     levels = stock.levels_for(spec, design)
+    design, whole = pruned(spec, design, levels)
     # "auto": the options the page picked for the shopper; they give way to the shopper's own
-    settled = settle(spec, design, _picked(spec, body.get("auto")), levels)
-    design = prune_inactive(spec, settled.design) if settled.changes else design
-    found = settled.found if not settled.changes else None
-    answer = (found or propagate(spec, design, stock=levels)).as_dict()
+    settled = settle(spec, design, _picked(spec, body.get("auto")), levels, whole)
+    if settled.changes:
+        design, whole = pruned(spec, settled.design, levels)
+    answer = whole.as_dict()
     if settled.offered is not None:
         answer["options"] = settled.offered.as_dict()["options"]
     answer["auto"] = {k: v for k, v in settled.auto.items() if k in design["options"]}
