@@ -103,6 +103,9 @@ class Compiled:
     measurement_groups: list[tuple[int, ...]] = field(default_factory=list)
     group_of: list[int] = field(default_factory=list)
     sub_scenarios: list[tuple[tuple[int, ...], ...]] = field(default_factory=list)
+    # exact ranges of a measurement group, shared by every call: they depend only on the group,
+    # its sub-scenario, the relaxed measurement and the group's entered values (engine.py)
+    range_cache: dict = field(default_factory=dict)
 
 
 def _fraction_gcd(values: list[Fraction]) -> Fraction:

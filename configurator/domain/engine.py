@@ -203,6 +203,9 @@ def _check_rules(spec, options, values, violations) -> None:
 
 # ================================================================ propagate
 
+RANGE_CACHE_SIZE = 20_000  # group answers kept per product (a few MB at most)
+_MISSING = object()
+
 class _Call:
     """The state of one `propagate` call."""
 
@@ -255,17 +258,30 @@ class _Call:
         if key not in self.numeric_cache:
             cp = self.cp
             variables = cp.measurement_groups[group]
-            index = {v: i for i, v in enumerate(variables)}
-            lo = [cp.grids[v].lo for v in variables]
-            hi = [cp.grids[v].hi for v in variables]
-            for v in variables:
-                if v in self.entered and v != relax:
-                    lo[index[v]] = hi[index[v]] = self.entered[v]
-            local = [numeric.Linear(tuple((index[v], a) for v, a in cp.linears[x].terms),
-                                    cp.linears[x].bound) for x in sub]
-            self.numeric_cache[key] = numeric.ranges(
-                lo, hi, [cp.grids[v] for v in variables], local, self.component_memo)
+            fixed = tuple(self.entered.get(v) if v != relax else None for v in variables)
+            shared = (group, sub, relax, fixed)
+            found = cp.range_cache.get(shared, _MISSING)
+            if found is _MISSING:
+                found = self._solve_group(variables, sub, fixed)
+                if len(cp.range_cache) >= RANGE_CACHE_SIZE:
+                    cp.range_cache.clear()  # crude but bounded; refills with what is in use
+                cp.range_cache[shared] = found
+            self.numeric_cache[key] = found
         return self.numeric_cache[key]
+
+    def _solve_group(self, variables, sub, fixed):
+        cp = self.cp
+        index = {v: i for i, v in enumerate(variables)}
+        lo = [cp.grids[v].lo for v in variables]
+        hi = [cp.grids[v].hi for v in variables]
+        for v, value in zip(variables, fixed):
+            if value is not None:
+                lo[index[v]] = hi[index[v]] = value
+        local = [numeric.Linear(tuple((index[v], a) for v, a in cp.linears[x].terms),
+                                cp.linears[x].bound) for x in sub]
+        found = numeric.ranges(lo, hi, [cp.grids[v] for v in variables], local,
+                               self.component_memo)
+        return None if found is None else tuple(found)  # shared between calls: read-only
 
     def scenario_feasible(self, scenario: int, skip_group: int | None = None) -> bool:
         subs = self.cp.sub_scenarios[scenario]
