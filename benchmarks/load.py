@@ -118,6 +118,9 @@ def _environment(scratch: Path, queue: str) -> dict[str, str]:
             "CONFIGURATOR_BROKER_URL": REDIS,
             "CONFIGURATOR_RENDER_QUEUE": queue,
             "CONFIGURATOR_PARTNER_RATE_LIMIT": "1000000 per minute",
+            # every simulated shopper comes from 127.0.0.1: the per-address limit of the live
+            # endpoint would count 16 shoppers as one
+            "CONFIGURATOR_PROPAGATE_RATE_LIMIT": "1000000 per minute",
             "CONFIGURATOR_WEBHOOK_DELIVERY": "manual"}
 
 
