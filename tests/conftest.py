@@ -121,3 +121,33 @@ def live_server(app):
     server.shutdown()
     thread.join(timeout=5)
     server.server_close()
+
+
+# -- the browser (headless Chromium through Playwright) --------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+needs_chromium = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=(
+        "needs the system Chromium at /usr/bin/chromium (./dev test installs the 'chromium' "
+        "package)")),
+]
+
+
+@pytest.fixture
+def browser():
+    """The system Chromium, headless; each person in a test gets their own `new_tab`."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield launched
+        launched.close()
+
+
+def new_tab(browser, width: int = 1280, height: int = 900):
+    """A page in a fresh browser profile (its own cookies), 15 s for each wait."""
+    tab = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    tab.set_default_timeout(15_000)
+    return tab

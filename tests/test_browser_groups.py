@@ -4,7 +4,6 @@ and after joining, who then fixes it), the organiser sees first names and the ru
 places the group, and gets the tracking link; the invitation then takes nobody."""
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -13,36 +12,17 @@ from sqlalchemy import select
 from configurator.extensions import db
 from configurator.models import GroupMember, Order
 from configurator.workorders.storage import storage
-from conftest import complete_design
+from conftest import complete_design, needs_chromium, new_tab
 from workorders_support import pdf_text, squash
 
-CHROMIUM = "/usr/bin/chromium"
 SHARED = {"fabric": "charcoal-plain-s110", "lapel": "peak"}
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=(
-        "needs the system Chromium at /usr/bin/chromium (./dev test installs the 'chromium' "
-        "package)")),
-]
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield chromium
-        chromium.close()
+pytestmark = needs_chromium
 
 
 def _tab(browser, width=1280):
     """A fresh browser profile: each person in the group has their own."""
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
+    tab = new_tab(browser, width)
     errors = []
     tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     tab.console_errors = errors

@@ -4,7 +4,6 @@ REMAKE; a declined request shows its reason; the statistics page shows what came
 from __future__ import annotations
 
 import io
-import os
 import re
 
 import pytest
@@ -13,34 +12,10 @@ from pypdf import PdfReader
 from configurator.models import Unit
 from configurator.services import remakes
 from configurator.services.units import advance_unit, next_step
+from conftest import needs_chromium, new_tab
 from workorders_support import PASSWORD, make_user, place, squash
 
-CHROMIUM = "/usr/bin/chromium"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=(
-        "needs the system Chromium at /usr/bin/chromium (./dev test installs the 'chromium' "
-        "package)")),
-]
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield launched
-        launched.close()
-
-
-def new_page(browser, width=1280):
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    return page
+pytestmark = needs_chromium
 
 
 def shipped_suit(db, catalog, name="Ana Sousa") -> Unit:
@@ -67,7 +42,7 @@ def test_rate_ask_for_a_remake_approve_it_and_track_the_new_unit(browser, live_s
     unit = shipped_suit(db, catalog)
     make_user()
     track = f"{live_server}/track/{unit.order.tracking_token}"
-    customer = new_page(browser, width=375)  # the customer is on a phone
+    customer = new_tab(browser, width=375)  # the customer is on a phone
 
     # receipt and rating
     customer.goto(track)
@@ -100,7 +75,7 @@ def test_rate_ask_for_a_remake_approve_it_and_track_the_new_unit(browser, live_s
     assert "Chest: 102 → 104 cm" in customer.inner_text("#unit-1")
 
     # the planner approves
-    planner = new_page(browser)
+    planner = new_tab(browser)
     log_in(planner, live_server)
     card = planner.locator("article.remake-card")
     text = card.inner_text()
@@ -133,7 +108,7 @@ def test_a_declined_remake_shows_the_planners_reason(browser, live_server, db, c
     unit = shipped_suit(db, catalog, name="Rui Lopes")
     make_user()
     remakes.request_remake(unit.id, "quality", "A button came off after a week.")
-    planner = new_page(browser)
+    planner = new_tab(browser)
     log_in(planner, live_server)
     card = planner.locator("article.remake-card")
     card.get_by_label("Why decline?").fill("We are posting you spare buttons today.")
@@ -141,7 +116,7 @@ def test_a_declined_remake_shows_the_planners_reason(browser, live_server, db, c
     planner.wait_for_selector(".flash.success")
     assert planner.locator("article.remake-card").count() == 0
 
-    customer = new_page(browser)
+    customer = new_tab(browser)
     customer.goto(f"{live_server}/track/{unit.order.tracking_token}")
     request = customer.locator(".remake-request.declined")
     assert "Declined" in request.inner_text()

@@ -2,39 +2,20 @@
 units, the tracking page."""
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 from playwright.sync_api import expect
 
 from configurator.domain import propagate
-from conftest import complete_design
+from conftest import complete_design, needs_chromium, new_tab
 
-CHROMIUM = "/usr/bin/chromium"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=(
-        "needs the system Chromium at /usr/bin/chromium (./dev test installs the 'chromium' "
-        "package)")),
-]
-
+pytestmark = needs_chromium
 
 
 @pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        tab = context.new_page()
-        tab.set_default_timeout(15_000)
-        yield tab
-        context.close()
-        browser.close()
+def page(browser):
+    return new_tab(browser)
 
 
 def _wait_live(page):
