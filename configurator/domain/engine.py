@@ -399,6 +399,21 @@ def propagate(spec: ProductSpec, design: Any, stock: Mapping[str, Decimal] | Non
     return Propagation(options, active, measurements, quote_partial(spec, design), feasible)
 
 
+def drop_inactive(spec: ProductSpec, design: dict,
+                  stock: Mapping[str, Decimal] | None = None) -> tuple[dict, Propagation]:
+    """The design without the options and texts that do not apply (a waistcoat's buttons on a
+    two-piece), and its propagation with `stock`. `design` has the three sections as dicts."""
+    for _ in range(len(spec.options) + 1):
+        prop = propagate(spec, design, stock)
+        options = {k: v for k, v in design["options"].items() if prop.active.get(k) is not False}
+        texts = {k: v for k, v in design["texts"].items() if spec.text(k) is None
+                 or applies(spec, spec.text(k).when, options)}
+        if options == design["options"] and texts == design["texts"]:
+            break
+        design = {**design, "options": options, "texts": texts}
+    return design, prop
+
+
 def _option_states(call: _Call, support, relaxed, tree_ok, numeric_ok):
     cp, spec = call.cp, call.spec
     base_numeric = cp.numeric_scope or numeric_ok.get(0, True)

@@ -18,7 +18,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import inspect, select, update
 
 from ..domain import bill_of_materials, propagate, quote, validate
-from ..domain.engine import applies
+from ..domain.engine import drop_inactive
 from ..domain.model import ProductSpec, VolumeTier
 from ..extensions import db
 from ..models import GroupMember, GroupOrder, Order
@@ -88,15 +88,7 @@ def suggested_member_options(spec: ProductSpec) -> tuple[str, ...]:
 
 def prune(spec: ProductSpec, design: dict) -> dict:
     """Drop the options and texts that do not apply (a waistcoat's on a two-piece)."""
-    for _ in range(len(spec.options) + 1):
-        active = propagate(spec, design).active
-        options = {k: v for k, v in design["options"].items() if active.get(k) is not False}
-        texts = {k: v for k, v in design["texts"].items() if spec.text(k) is None
-                 or applies(spec, spec.text(k).when, options)}
-        if options == design["options"] and texts == design["texts"]:
-            return design
-        design = {**design, "options": options, "texts": texts}
-    return design
+    return drop_inactive(spec, design)[0]
 
 
 def fixed_choices(group: GroupOrder) -> dict[str, str]:

@@ -15,7 +15,7 @@ import time
 from flask import Blueprint, abort, current_app, jsonify, request
 
 from ..domain import validate
-from ..domain.engine import applies
+from ..domain.engine import applies, drop_inactive
 from ..domain.settle import settle
 from ..extensions import csrf, limiter
 from ..preview import render_preview
@@ -23,7 +23,7 @@ from ..services import stock
 from ..services.orders import normalise_design
 from ..specs_registry import catalog
 from .forms import design_number, parse_number
-from .shop_pages import parse_picked, pruned
+from .shop_pages import parse_picked
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -40,11 +40,11 @@ def propagate_design(product_id: str):
                              '{"options": {...}, "measurements": {...}, "texts": {...}}'), 400
     design, input_errors = _numbers(spec, normalise_design(body.get("design", body)))
     levels = stock.levels_for(spec, design)
-    design, whole = pruned(spec, design, levels)
+    design, whole = drop_inactive(spec, design, levels)
     # "auto": the options the page picked for the shopper; they give way to the shopper's own
     settled = settle(spec, design, _picked(spec, body.get("auto")), levels, whole)
     if settled.changes:
-        design, whole = pruned(spec, settled.design, levels)
+        design, whole = drop_inactive(spec, settled.design, levels)
     answer = whole.as_dict()
     if settled.offered is not None:
         answer["options"] = settled.offered.as_dict()["options"]

@@ -13,7 +13,7 @@ from flask import session, url_for
 from flask_wtf import FlaskForm
 
 from ..domain import bill_of_materials, propagate, quote, validate
-from ..domain.engine import applies
+from ..domain.engine import applies, drop_inactive
 from ..domain.model import Option, ProductSpec
 from ..domain.settle import settle
 from ..preview import render_preview, safe_colour
@@ -89,22 +89,7 @@ def parse_picked(raw: object, spec: ProductSpec) -> dict[str, str]:
 
 def prune_inactive(spec: ProductSpec, design: dict) -> dict:
     """Drop the options and texts that do not apply (a waistcoat's buttons on a two-piece)."""
-    return pruned(spec, design)[0]
-
-
-def pruned(spec: ProductSpec, design: dict, stock_levels: Mapping | None = None):
-    """`prune_inactive`, also giving the pruned design's propagation (with `stock_levels`)."""
-    for _ in range(len(spec.options) + 1):
-        prop = propagate(spec, design, stock=stock_levels)
-        gone = [k for k in design["options"] if prop.active.get(k) is False]
-        gone_texts = [k for k in design["texts"] if spec.text(k) is not None
-                      and not applies(spec, spec.text(k).when, design["options"])]
-        if not gone and not gone_texts:
-            break
-        design = {**design,
-                  "options": {k: v for k, v in design["options"].items() if k not in gone},
-                  "texts": {k: v for k, v in design["texts"].items() if k not in gone_texts}}
-    return design, prop
+    return drop_inactive(spec, design)[0]
 
 
 @dataclass
