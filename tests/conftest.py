@@ -123,6 +123,17 @@ def live_server(app):
     server.server_close()
 
 
+def redis_up() -> bool:
+    """Is the local Redis (127.0.0.1:6379) there for tests that run real Celery workers?"""
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 # -- the browser (headless Chromium through Playwright) --------------------------------------
 
 CHROMIUM = "/usr/bin/chromium"

@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from configurator.config import ROOT
+from conftest import redis_up
 
 pytestmark = pytest.mark.slow
 UPGRADE_HINT = "run `configurator init-db`"
@@ -152,13 +153,6 @@ with app.app_context():
 """
 
 
-def _redis_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
 
 def _work_order_status(env: dict, unit_id: int) -> tuple[str, str | None]:
     import sqlite3
@@ -171,7 +165,7 @@ def _work_order_status(env: dict, unit_id: int) -> tuple[str, str | None]:
 
 
 @pytest.mark.redis
-@pytest.mark.skipif(not _redis_up(), reason="needs Redis on 127.0.0.1:6379")
+@pytest.mark.skipif(not redis_up(), reason="needs Redis on 127.0.0.1:6379")
 def test_a_render_worker_renders_what_the_app_queues_on_redis(migrated, tmp_path):
     env = {**migrated, "CONFIGURATOR_BROKER_URL": "redis://127.0.0.1:6379/14",
            "CONFIGURATOR_RENDER_QUEUE": f"test-{tmp_path.name}-{os.getpid()}"}  # ours alone

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -14,22 +13,16 @@ from sqlalchemy import select
 
 from configurator.extensions import db as _db
 from configurator.models import WorkOrder
+from conftest import redis_up
 from workorders_support import place
 
 REDIS = "redis://127.0.0.1:6379/15"
 
 
-def _redis_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
-
 
 @pytest.fixture
 def worker_config(app_config):
-    if not _redis_up():
+    if not redis_up():
         pytest.skip("Redis is not reachable on 127.0.0.1:6379")
     queue = f"workorders-test-{secrets.token_hex(4)}"
     app_config.update(BROKER_URL=REDIS, RENDER_QUEUE=queue)
