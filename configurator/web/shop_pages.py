@@ -15,7 +15,7 @@ from flask_wtf import FlaskForm
 from ..domain import bill_of_materials, propagate, quote, validate
 from ..domain.engine import applies, drop_inactive
 from ..domain.model import Option, ProductSpec
-from ..domain.settle import settle
+from ..domain.settle import Settled, settle
 from ..preview import render_preview, safe_colour
 from ..services import drafts, orders, stock
 from ..services.progress import unit_steps
@@ -106,13 +106,13 @@ def submit_design(spec: ProductSpec, form: FlaskForm, action: str, parent: str |
     design = prune_inactive(spec, design_from_form(spec, form))
     settled = settle(spec, design, picked, stock.levels_for(spec, design))
     if settled.changes:  # show what we changed before saving or ordering anything
-        return Outcome(page=design_page(spec, design, form, SHOW_ENTERED, picked=picked))
+        return Outcome(page=design_page(spec, design, form, SHOW_ENTERED, settled=settled))
     if parsed and action == "save":
         draft = drafts.save_draft(spec, design, parent)
         return Outcome(redirect=url_for("shop.draft", token=draft.token),
                        message="Draft saved. Anyone with this page's link can open the design.")
     if parsed and action == "add":
-        problems = _order_problems(spec, design)
+        problems = _order_problems(spec, design, settled.found)
         if not problems and len(cart()) < MAX_CART_UNITS:
             draft = drafts.save_draft(spec, design, parent)
             add_to_cart(draft.token, form.label.data or "")
@@ -120,32 +120,35 @@ def submit_design(spec: ProductSpec, form: FlaskForm, action: str, parent: str |
                            message=f"{spec.name} added to your order.")
         general = [] if problems else [
             f"An order holds {MAX_CART_UNITS} units at most; place this one first."]
-        return Outcome(page=design_page(spec, design, form, SHOW_ALL, general, picked))
+        return Outcome(page=design_page(spec, design, form, SHOW_ALL, general, settled=settled))
     return Outcome(page=design_page(spec, design, form, SHOW_ALL if action == "add"
-                                    else SHOW_ENTERED, picked=picked))
+                                    else SHOW_ENTERED, settled=settled))
 
 
-def _order_problems(spec: ProductSpec, design: dict) -> list:
+def _order_problems(spec: ProductSpec, design: dict, found=None) -> list:
+    """What stops `design` being ordered; `found`: its propagation with live stock, if known."""
     result = validate(spec, design)
     if not result.valid:
         return list(result.violations)
-    prop = propagate(spec, design, stock=stock.levels_for(spec, design))
+    prop = found or propagate(spec, design, stock=stock.levels_for(spec, design))
     return [] if prop.feasible else ["out of stock"]
 
 
 def design_page(spec: ProductSpec, design: dict, form: FlaskForm, show: str = SHOW_NONE,
-                general: list[str] | None = None, picked: Mapping[str, str] | None = None) -> dict:
+                general: list[str] | None = None, picked: Mapping[str, str] | None = None,
+                settled: Settled | None = None) -> dict:
     """Everything the configurator shows for `design`, worked out by the engine.
 
     Options in `picked` were picked for the shopper: they give way to the shopper's own
     choices (see `domain.settle`), and the choices are offered with only those held.
+    `settled`: that outcome, when the caller has worked it out already.
     """
-    levels = stock.levels_for(spec, design)
-    settled = settle(spec, design, picked or {}, levels)
+    if settled is None:
+        settled = settle(spec, design, picked or {}, stock.levels_for(spec, design))
     design = settled.design
     for change in settled.changes:
         form[f"{OPTION_PREFIX}{change.option}"].data = change.now
-    prop = settled.found or propagate(spec, design, stock=levels)
+    prop = settled.found or propagate(spec, design, stock=stock.levels_for(spec, design))
     if settled.offered is not None:
         prop = replace(prop, options=settled.offered.options)
     general = list(general or [])
