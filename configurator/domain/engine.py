@@ -147,7 +147,7 @@ def measurement_problem(m, value: Fraction | None) -> tuple[str, str] | None:
     """(rule, message) when a value cannot be a measurement `m`, else None."""
     if value is None:
         return "type", f"{m.label} must be a number in {m.unit}."
-    low, high, step = (Fraction(str(x)) for x in (m.min, m.max, m.step))
+    low, high, step = m.limits
     if not low <= value <= high:
         hint = ""
         if m.unit == "cm" and value < low and low <= value * Fraction(254, 100) <= high:

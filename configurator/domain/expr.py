@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -236,16 +236,23 @@ class Expr:
     """A parsed expression and its source text."""
     source: str
     tree: Any
+    # walked once here: the engine and pricing ask for them on every call
+    _names: frozenset[str] = field(init=False, repr=False, compare=False)
+    _attributes: frozenset[tuple[str, str]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_names", frozenset(_walk_names(self.tree)))
+        object.__setattr__(self, "_attributes", frozenset(_walk_attrs(self.tree)))
 
     def __repr__(self) -> str:
         return f"Expr({self.source!r})"
 
     def names(self) -> frozenset[str]:
         """Every option or measurement id the expression refers to."""
-        return frozenset(_walk_names(self.tree))
+        return self._names
 
     def attributes(self) -> frozenset[tuple[str, str]]:
-        return frozenset(_walk_attrs(self.tree))
+        return self._attributes
 
     def evaluate(self, env: "Env") -> Any:
         return evaluate(self.tree, env)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from .expr import Expr
@@ -46,6 +47,12 @@ class Measurement:
     help: str = ""
     group: str = ""
     typical: Decimal | None = None  # a typical adult value, used as a placeholder
+    # min, max and step as the rule language's exact numbers, worked out once at load time
+    limits: tuple[Fraction, Fraction, Fraction] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "limits",
+                           tuple(Fraction(str(x)) for x in (self.min, self.max, self.step)))
 
 
 @dataclass(frozen=True)
