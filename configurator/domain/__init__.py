@@ -9,7 +9,7 @@ from .model import (  # noqa: F401
 from .loader import SpecError, load_line, load_product, load_specs  # noqa: F401
 from .engine import propagate, validate  # noqa: F401
 from .results import (  # noqa: F401
-    BillLine, ChoiceState, MeasurementRange, Propagation, Quote, Reason, RoutingStep, Validation,
-    Violation,
+    BillLine, ChoiceState, Costing, MeasurementRange, Propagation, Quote, Reason, RoutingStep,
+    Validation, Violation,
 )
-from .pricing import bill_of_materials, quote, routing  # noqa: F401
+from .pricing import bill_of_materials, costing, quote, routing  # noqa: F401

@@ -14,7 +14,7 @@ from typing import Any
 
 from .expr import evaluate, is_number
 from .model import ProductSpec, VolumeTier
-from .results import BillLine, Quote, RoutingStep
+from .results import BillLine, Costing, Quote, RoutingStep
 
 CENT = Decimal("0.01")
 QUANTITY = Decimal("0.001")
@@ -64,6 +64,10 @@ def _holds(expr, env) -> bool:
 def bill_of_materials(spec: ProductSpec, design: Any) -> tuple[BillLine, ...]:
     """What one unit consumes, one line per material (quantities summed, notes kept)."""
     chosen, _, env = _env(spec, design)
+    return _bill(spec, chosen, env)
+
+
+def _bill(spec: ProductSpec, chosen: Mapping[str, str], env) -> tuple[BillLine, ...]:
     merged: dict[str, list] = {}
     for usage in spec.usage:
         if not _holds(usage.when, env):
@@ -89,7 +93,10 @@ def bill_of_materials(spec: ProductSpec, design: Any) -> tuple[BillLine, ...]:
 
 def routing(spec: ProductSpec, design: Any) -> tuple[RoutingStep, ...]:
     """The operations of this design, station by station, with standard minutes."""
-    _, _, env = _env(spec, design)
+    return _routing(spec, _env(spec, design)[2])
+
+
+def _routing(spec: ProductSpec, env) -> tuple[RoutingStep, ...]:
     steps = []
     for op in spec.operations:
         if _holds(op.when, env):
@@ -123,16 +130,29 @@ def _selling(spec: ProductSpec, chosen: Mapping[str, str], numbers: Mapping[str,
 
 def quote(spec: ProductSpec, design: Any) -> Quote:
     """The price of a complete design with its honest parts."""
+    return costing(spec, design).quote
+
+
+def costing(spec: ProductSpec, design: Any) -> Costing:
+    """The quote, bill of materials and routing of a complete design, worked out together
+    (orders store all three; each alone would build the same expression environment)."""
     chosen, numbers, env = _env(spec, design)
+    return _costing(spec, chosen, numbers, env)
+
+
+def _costing(spec: ProductSpec, chosen: Mapping[str, str], numbers: Mapping[str, Fraction],
+             env) -> Costing:
+    bill, steps = _bill(spec, chosen, env), _routing(spec, env)
     options_total, surcharges, lines = _selling(spec, chosen, numbers, env, partial=False)
     total = (spec.base_price + options_total + surcharges).quantize(CENT, ROUND_HALF_UP)
-    materials = sum((b.quantity * b.unit_cost for b in bill_of_materials(spec, design)), Decimal(0))
-    labour = sum((s.minutes * spec.line.station(s.station).labour_rate
-                  for s in routing(spec, design)), Decimal(0))
+    materials = sum((b.quantity * b.unit_cost for b in bill), Decimal(0))
+    labour = sum((s.minutes * spec.line.station(s.station).labour_rate for s in steps),
+                 Decimal(0))
     materials, labour = materials.quantize(CENT, ROUND_HALF_UP), labour.quantize(CENT, ROUND_HALF_UP)
-    return Quote(spec.currency, total, spec.base_price, options_total.quantize(CENT),
-                 surcharges.quantize(CENT), materials, labour, total - materials - labour,
-                 tuple(lines), True)
+    price = Quote(spec.currency, total, spec.base_price, options_total.quantize(CENT),
+                  surcharges.quantize(CENT), materials, labour, total - materials - labour,
+                  tuple(lines), True)
+    return Costing(price, bill, steps)
 
 
 def quote_partial(spec: ProductSpec, design: Any) -> Quote:
@@ -141,7 +161,7 @@ def quote_partial(spec: ProductSpec, design: Any) -> Quote:
     chosen, numbers, env = _env(spec, design)
     if all(m.id in numbers for m in spec.measurements) and all(
             o.id in chosen or not o.required or o.when is not None for o in spec.options):
-        return quote(spec, design)
+        return _costing(spec, chosen, numbers, env).quote
     options_total, surcharges, lines = _selling(spec, chosen, numbers, env, partial=True)
     total = (spec.base_price + options_total + surcharges).quantize(CENT, ROUND_HALF_UP)
     zero = Decimal("0.00")

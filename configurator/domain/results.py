@@ -115,6 +115,14 @@ class RoutingStep:
     minutes: Decimal
 
 
+@dataclass(frozen=True)
+class Costing:
+    """What a complete design costs and takes: its quote, bill of materials and routing."""
+    quote: Quote
+    bill: tuple[BillLine, ...]
+    routing: tuple[RoutingStep, ...]
+
+
 def _num(value: Decimal | None) -> float | int | None:
     if value is None:
         return None
