@@ -1,7 +1,7 @@
 """What the engine answers: small frozen values, turned into JSON by `as_dict`."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 
 
@@ -63,7 +63,7 @@ class Quote:
     complete: bool = True  # False: a price so far, measurements still missing
 
     def as_dict(self) -> dict:
-        out = asdict(self)
+        out = {f.name: getattr(self, f.name) for f in fields(self)}  # flat: no deep copy
         out["lines"] = [{"label": label, "amount": str(amount)} for label, amount in self.lines]
         return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in out.items()}
 

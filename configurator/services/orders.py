@@ -10,7 +10,7 @@ import random
 import secrets
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from ..domain import bill_of_materials, quote, routing, validate
+from ..domain import costing, validate
 from ..domain.model import ProductSpec
 from ..extensions import db
 from ..models import Order, SpecSource, Unit, UnitEvent, WorkOrder
@@ -220,12 +220,12 @@ def check_design(position: int, spec: ProductSpec, design: Any, label: str = "")
         raise OrderRejected([
             Problem(position, v.fields[0] if v.fields else "design", v.rule, v.message)
             for v in result.violations])
-    price = quote(spec, design)
+    sheet = costing(spec, design)
     return _Priced(
         position=position, request=UnitRequest(spec.id, design, label), spec=spec,
-        design=design, quote=price.as_dict(), price=price.total,
-        bill=[_jsonable(line) for line in bill_of_materials(spec, design)],
-        routing=[_jsonable(step) for step in routing(spec, design)])
+        design=design, quote=sheet.quote.as_dict(), price=sheet.quote.total,
+        bill=[_jsonable(line) for line in sheet.bill],
+        routing=[_jsonable(step) for step in sheet.routing])
 
 
 def normalise_design(design: Any) -> dict:
@@ -236,7 +236,9 @@ def normalise_design(design: Any) -> dict:
 
 
 def _jsonable(value: Any) -> dict:
-    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in asdict(value).items()}
+    """A bill line or routing step as stored (its fields are flat: no deep copy needed)."""
+    return {f.name: (str(v) if isinstance(v := getattr(value, f.name), Decimal) else v)
+            for f in fields(value)}
 
 
 def _check_currency(priced: list[_Priced]) -> list[Problem]:
