@@ -67,13 +67,18 @@ def test_every_text_field_shows_injection_attempts_as_text(app, db, catalog, tra
 
 
 def test_the_url_fetcher_serves_static_files_and_refuses_the_rest(app):
-    from configurator.workorders.render import STATIC_BASE_URL
+    from configurator.workorders.render import BARCODE_SCHEME, QR_SCHEME, STATIC_BASE_URL
 
     assert static_url_fetcher(STATIC_BASE_URL + "css/workorder.css")["string"].startswith(b"/*")
     for url in ("file:///etc/passwd", "http://127.0.0.1:1/", "data:text/plain,hi",
-                STATIC_BASE_URL + "../setup.cfg", STATIC_BASE_URL + "%2e%2e/setup.cfg"):
+                STATIC_BASE_URL + "../setup.cfg", STATIC_BASE_URL + "%2e%2e/setup.cfg",
+                "wo-code128x:U-1", "wo-qr-file:///etc/passwd"):
         with pytest.raises(FetchRefused):
             static_url_fetcher(url)
+    # the barcode and QR code are drawn from the text in their URL, never fetched
+    for url in (BARCODE_SCHEME + "U-2611-000001", QR_SCHEME + "file%3A%2F%2F%2Fetc%2Fpasswd"):
+        drawn = static_url_fetcher(url)
+        assert drawn["mime_type"] == "image/png" and drawn["string"].startswith(b"\x89PNG")
 
 
 def test_markup_that_reaches_the_renderer_still_loads_nothing(app, trap):

@@ -2,6 +2,7 @@
 A4 and Letter, stored once, failures recorded."""
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
 import pytest
@@ -45,6 +46,24 @@ def test_placing_an_order_renders_a_work_order_with_every_value(app, db, catalog
     for line in unit.bill:
         assert squash(line["name"]) in flat
     assert pages == unit.work_order.pages
+
+
+def test_the_printed_barcode_and_qr_code_scan_as_the_unit_and_its_page(app, db, catalog):
+    """Read the two codes back from the stored PDF's images, as a scanner on the line would."""
+    import zxingcpp
+    from PIL import Image, ImageOps
+    from pypdf import PdfReader
+
+    unit = place(catalog).units[0]
+    reader = PdfReader(io.BytesIO(storage().read(unit.work_order.path)))
+    found = set()
+    for image in reader.pages[0].images:
+        pixels = image.image.convert("L")  # one pixel a module: enlarge, add a quiet zone
+        pixels = pixels.resize((pixels.width * 4, max(pixels.height * 4, 80)), Image.NEAREST)
+        found |= {(code.format.name, code.text)
+                  for code in zxingcpp.read_barcodes(ImageOps.expand(pixels, 40, fill=255))}
+    url = f"{app.config['PUBLIC_URL'].rstrip('/')}/planner/units/{unit.code}"
+    assert found == {("Code128", unit.code), ("QRCode", url)}
 
 
 def test_a_typical_two_piece_suit_fits_one_a4_page(app, db, catalog):

@@ -35,7 +35,7 @@ def work_order_context(unit, *, factory: str, public_url: str) -> dict:
                                       {c["id"] for c in remake["changes"]} if remake else ()),
         "texts": _texts(spec, design.get("texts", {})),
         "materials": [_material(line) for line in unit.bill],
-        "routing": [_step(step) for step in unit.routing],
+        "routing": [_step(n, step) for n, step in enumerate(unit.routing, 1)],
         "total_minutes": number(sum((_decimal(s["minutes"]) for s in unit.routing), Decimal(0))),
         "notes": _notes(unit),
         "remake": remake,
@@ -86,16 +86,23 @@ def _texts(spec: ProductSpec, values: dict) -> list[dict]:
 
 
 def _material(line: dict) -> dict:
-    return {"material": line["material"], "name": line.get("name", ""),
-            "quantity": number(line["quantity"]), "unit": line.get("unit", ""),
-            "note": line.get("note", "")}
+    material = {"material": line["material"], "name": line.get("name", ""),
+                "quantity": number(line["quantity"]), "unit": line.get("unit", ""),
+                "note": line.get("note", "")}
+    # the lines of the materials list: quantity and name, then how to cut it
+    material["rows"] = [[f"{material['quantity']} {material['unit']}".strip(), material["name"]]]
+    if material["note"]:
+        material["rows"].append(["", f"↳ {material['note']}"])
+    return material
 
 
-def _step(step: dict) -> dict:
+def _step(position: int, step: dict) -> dict:
     name = step.get("station_name") or step["station"]
     # "Cutting room (CAD marker, single-ply cutter...)": the floor knows the short name
-    return {"station": step["station"], "station_name": name.split(" (")[0],
-            "operation": step["operation"], "minutes": number(step["minutes"])}
+    short = name.split(" (")[0]
+    minutes = number(step["minutes"])
+    return {"station": step["station"], "station_name": short, "operation": step["operation"],
+            "minutes": minutes, "cells": [f"{position} · {short}", step["operation"], minutes]}
 
 
 def _remake(unit, spec: ProductSpec) -> dict | None:
