@@ -17,8 +17,9 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..domain import costing, validate
 from ..domain.model import ProductSpec
@@ -102,8 +103,7 @@ def place_order(customer: CustomerDetails, units: Sequence[UnitRequest], *, sour
     for attempt in range(1, STORE_ATTEMPTS + 1):
         try:
             order = _store(customer, priced, source, partner_id, partner_reference, today)
-            unit_ids = [unit.id for unit in order.units]  # read before the commit expires them
-            db.session.commit()
+            _commit_keeping(order)
             break
         except DBAPIError as exc:
             db.session.rollback()
@@ -115,8 +115,18 @@ def place_order(customer: CustomerDetails, units: Sequence[UnitRequest], *, sour
         except BaseException:
             db.session.rollback()
             raise
-    enqueue_work_orders(unit_ids)
+    enqueue_work_orders([unit.id for unit in order.units])
     return order
+
+
+def _commit_keeping(order: Order) -> None:
+    """Commit, and keep the new order and its units loaded: a commit expires every object, and
+    reading back rows just written is a query or two for nothing. Held out of the session
+    during the commit, put back after it (no SQL either way)."""
+    db.session.flush()
+    db.session.expunge(order)  # with its units
+    db.session.commit()
+    db.session.add(order)
 
 
 def _retryable(exc: DBAPIError) -> bool:
@@ -285,12 +295,8 @@ def _store(customer: CustomerDetails, priced: list[_Priced], source: str,
         total=sum((p.price for p in priced), Decimal(0)), promised_date=max(plan.dates),
         partner_id=partner_id, partner_reference=partner_reference)
     db.session.add(order)
-    for p, unit_date in zip(priced, plan.dates):
-        order.units.append(_new_unit(p, unit_date))
-    db.session.flush()
-    for unit in order.units:
-        unit.code = _unit_code(unit.id)
-    db.session.flush()  # before the locks
+    db.session.flush()  # the order alone, through the session: hooks see a new order
+    _insert_units(order, priced, plan.dates)  # before the locks
     _reserve_stock(priced, ensure=False)
     promised = _book_planned(priced, plan)
     if promised != plan.dates:  # another order took the room the plan counted on
@@ -298,6 +304,33 @@ def _store(customer: CustomerDetails, priced: list[_Priced], source: str,
             unit.promised_date = unit_date
         order.promised_date = max(promised)
     return order
+
+
+def _insert_units(order: Order, priced: list[_Priced], dates: list[date]) -> None:
+    """The order's units, their pending work orders and first events, in one statement each
+    (the session's unit of work costs more than all of the SQL); `order.units` is set."""
+    units = list(db.session.scalars(
+        insert(Unit).returning(Unit, sort_by_parameter_order=True),
+        [_unit_row(order.id, p, day) for p, day in zip(priced, dates)]))
+    codes = {unit.id: _unit_code(unit.id) for unit in units}
+    unit_table = Unit.__table__
+    db.session.execute(update(unit_table).where(unit_table.c.id.in_(list(codes)))
+                       .values(code=case(codes, value=unit_table.c.id)))
+    db.session.execute(insert(WorkOrder.__table__), [{"unit_id": unit.id, "status": "pending"}
+                                                     for unit in units])
+    db.session.execute(insert(UnitEvent.__table__), [
+        {"unit_id": unit.id, "from_status": None, "to_status": "queued", "actor": "system",
+         "note": "order placed"} for unit in units])
+    for unit in units:
+        set_committed_value(unit, "code", codes[unit.id])
+    set_committed_value(order, "units", units)
+
+
+def _unit_row(order_id: int, p: _Priced, promised: date) -> dict:
+    return {"order_id": order_id, "code": f"tmp-{secrets.token_hex(12)}", "position": p.position,
+            "label": p.request.label, "product_id": p.spec.id, "spec_version": p.spec.version,
+            "design": p.design, "quote": p.quote, "bill": p.bill, "routing": p.routing,
+            "price": p.price, "status": "queued", "promised_date": promised}
 
 
 def add_unit(order: Order, p: _Priced, today: date, note: str) -> Unit:
