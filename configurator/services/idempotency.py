@@ -2,9 +2,10 @@
 
 The first request inserts a "processing" record and commits; the unique (partner, key) constraint
 makes every concurrent twin fail that insert and answer 409 (or replay once done). The record is
-marked done *in the order's own transaction* (a flush hook links it to the new order), so a
-committed order always has a done record: a crash can lose the stored body, never duplicate the
-order. A record left "processing" by a crashed process is taken over after `LEASE`.
+marked done, with the answer, *in the order's own transaction* (session hooks see the new order
+and store its answer just before the commit), so a committed order always has a done record
+with its answer: a crash can never duplicate the order. A record left "processing" by a crashed
+process is taken over after `LEASE`.
 """
 from __future__ import annotations
 
@@ -62,34 +63,41 @@ def check_key(key: str) -> str | None:
 
 def run_once(partner_id: int, key: str, fp: str, handle: Callable[[], Answer],
              rebuild: Callable[[Order], Answer]) -> Answer:
-    """`handle()` at most once per (partner, key); later calls get its stored answer."""
-    record = _claim(partner_id, key, fp)
-    if record is None:
+    """`handle()` at most once per (partner, key); later calls get its stored answer.
+
+    `rebuild(order)` is the answer for a placed order: stored with the order when `handle()`
+    places one, and given to a retry that finds an order without its answer."""
+    record_id = _claim(partner_id, key, fp)
+    if record_id is None:
         return _replay(_existing(partner_id, key, fp), rebuild)
     try:
-        with _done_with_new_order(record):
+        with _answered_with_new_order(record_id, rebuild) as stored:
             answer = handle()
     except BaseException:
-        _release(record.id)
+        _release(record_id)
         raise
-    _store(record.id, answer)
+    if stored:  # the order's transaction stored its answer: that is the answer, now and later
+        return stored[0]
+    _store(record_id, answer)
     return answer
 
 
-def _claim(partner_id: int, key: str, fp: str) -> IdempotencyRecord | None:
-    """Our new "processing" record; None when a finished twin exists."""
+def _claim(partner_id: int, key: str, fp: str) -> int | None:
+    """The id of our new "processing" record; None when a finished twin exists."""
     record = IdempotencyRecord(partner_id=partner_id, key=key, fingerprint=fp)
     db.session.add(record)
     try:
+        db.session.flush()
+        record_id = record.id  # read before the commit expires it
         db.session.commit()
-        return record
+        return record_id
     except IntegrityError:
         db.session.rollback()
     existing = _existing(partner_id, key, fp)
     if existing.state == "done":
         return None
     if existing.locked_at < utcnow() - LEASE and _take_over(existing):
-        return existing
+        return existing.id
     raise IdempotencyConflict(409, "A request with this Idempotency-Key is still being "
                                    "processed; retry in a moment to get its answer.")
 
@@ -118,22 +126,44 @@ def _take_over(record: IdempotencyRecord) -> bool:
 
 
 @contextmanager
-def _done_with_new_order(record: IdempotencyRecord) -> Iterator[None]:
-    """Whatever commits a new Order during the block also marks `record` done, atomically."""
+def _answered_with_new_order(record_id: int,
+                             answer_for: Callable[[Order], Answer]) -> Iterator[list[Answer]]:
+    """Whatever commits a new Order during the block also marks the record done with
+    `answer_for(order)`, in the same transaction; the list holds that answer once committed."""
     session = db.session()
-    record_id = record.id
+    placed: list[Order] = []
+    stored: list[Answer] = []
 
-    def link(sess, _context, _instances) -> None:
+    def note(sess, _context, _instances) -> None:
         order = next((obj for obj in sess.new if isinstance(obj, Order)), None)
         if order is not None:
-            mine = sess.get(IdempotencyRecord, record_id)
-            mine.order, mine.state, mine.response_status = order, "done", 201
+            placed[:] = [order]
 
-    event.listen(session, "before_flush", link)
+    def store(sess) -> None:
+        if sess.in_nested_transaction():
+            return  # a savepoint: the order is not complete yet
+        sess.flush()  # an order still pending is noted now
+        if placed and not stored:
+            answer = answer_for(placed[0])
+            sess.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == record_id).values(
+                state="done", order_id=placed[0].id, response_status=answer.status,
+                response_body=answer.body, response_headers=answer.headers)
+                .execution_options(synchronize_session=False))
+            stored.append(answer)
+
+    def forget(_sess, transaction) -> None:
+        if transaction.parent is None:  # the whole transaction: that order was never placed
+            placed.clear()
+            stored.clear()
+
+    hooks = (("before_flush", note), ("before_commit", store), ("after_soft_rollback", forget))
+    for name, hook in hooks:
+        event.listen(session, name, hook)
     try:
-        yield
+        yield stored
     finally:
-        event.remove(session, "before_flush", link)
+        for name, hook in hooks:
+            event.remove(session, name, hook)
 
 
 def _store(record_id: int, answer: Answer) -> None:
