@@ -95,15 +95,18 @@ def authenticate(authorization: str | None) -> Partner:
     if scheme.lower() != "bearer" or not secret:
         raise AuthenticationFailed(401, "Send your API key as 'Authorization: Bearer pk_live_...'.")
     digest = hash_key(secret)
-    key = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
+    found = db.session.execute(  # key and partner in one query: every partner request asks
+        select(ApiKey, Partner).join(Partner, ApiKey.partner_id == Partner.id)
+        .where(ApiKey.key_hash == digest)).first()
     # The lookup is by hash; compare again in constant time so timing tells nothing either way.
-    if key is None or not hmac.compare_digest(key.key_hash, digest):
+    if found is None or not hmac.compare_digest(found.ApiKey.key_hash, digest):
         raise AuthenticationFailed(401, "This API key is not known. Check it, or ask us for a new one.")
+    key, partner = found
     if key.revoked_at is not None:
         raise AuthenticationFailed(403, f"API key {key.prefix}… was revoked; use its replacement.")
-    if not key.partner.active:
+    if not partner.active:
         raise AuthenticationFailed(403, "This partner account is disabled; contact us.")
-    return key.partner
+    return partner
 
 
 def add_staff(partner: Partner, email: str, password: str) -> PartnerStaff:
