@@ -293,7 +293,7 @@ def _note_shortfalls(units: list[CartUnit]) -> None:
         for line in bill_of_materials(spec, unit.request.design):
             quantity, positions = needs.get((spec.id, line.material), (Decimal(0), []))
             needs[spec.id, line.material] = (quantity + line.quantity, [*positions, position])
-    levels = {pid: stock.levels(catalog().products[pid]) for pid, _ in needs}
+    levels = {pid: stock.levels(catalog().products[pid]) for pid in {pid for pid, _ in needs}}
     for (pid, material_id), (quantity, positions) in needs.items():
         left = levels[pid].get(material_id, Decimal(0))
         if len(positions) > 1 and stock.round_up(quantity) > left:
