@@ -17,7 +17,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import bindparam, case, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -449,11 +449,14 @@ def _capacity_exhausted(p: _Priced, exc: capacity.NoCapacity) -> CapacityExhaust
         f"({exc}); please try again later."))])
 
 
+_REFERENCE_TAKEN = select(Order.__table__.c.id).where(
+    Order.__table__.c.reference == bindparam("reference"))  # built once: every order asks
+
+
 def _new_reference() -> str:
     for _ in range(20):
         reference = "C2B-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
-        taken = db.session.execute(
-            select(Order.id).where(Order.reference == reference)).first()
+        taken = db.session.execute(_REFERENCE_TAKEN, {"reference": reference}).first()
         if taken is None:
             return reference
     raise RuntimeError("could not find a free order reference")
