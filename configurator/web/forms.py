@@ -11,10 +11,12 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import Field, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional
 from wtforms.widgets import TextInput
+from wtforms.widgets.core import clean_key
 
 from ..domain.model import Measurement, Option, ProductSpec
 from ..domain.model import TextInput as TextSpec
@@ -50,9 +52,28 @@ def design_number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+def html_params(**kwargs) -> Markup:
+    """`wtforms.widgets.html_params`, the same output without `Markup.format`, whose
+    string.Formatter took a third of the configurator page's rendering (~20 inputs)."""
+    params = []
+    for key, value in sorted(kwargs.items()):
+        key = escape(clean_key(key))
+        if value is True:
+            params.append(key)
+        elif value is not False:
+            value = escape(value).replace(Markup('"'), Markup("&quot;"))
+            params.append(Markup(f'{key}="{value}"'))
+    return Markup(" ").join(params)
+
+
+class FastTextInput(TextInput):
+    """A text input rendered with our `html_params`."""
+    html_params = staticmethod(html_params)
+
+
 class MeasurementField(Field):
     """A number with a unit, typed as text so a wrong entry comes back with our message."""
-    widget = TextInput()
+    widget = FastTextInput()
 
     def __init__(self, label: str, unit: str, **kwargs):
         super().__init__(label, **kwargs)
@@ -91,7 +112,7 @@ def _measurement_field(m: Measurement) -> Field:
 
 
 def _text_field(t: TextSpec) -> Field:
-    return StringField(t.label, filters=[_strip], render_kw={
+    return StringField(t.label, filters=[_strip], widget=FastTextInput(), render_kw={
         "maxlength": t.max_length, "autocomplete": "off", "size": max(4, t.max_length)})
 
 
@@ -108,7 +129,7 @@ def form_class(spec: ProductSpec) -> type[FlaskForm]:
         fields.update({f"{prefix}{item.id}": FIELD_BUILDERS[prefix](item) for item in items})
     fields["label"] = StringField(
         "Who is it for? (optional)", filters=[_strip], validators=[Length(max=200)],
-        render_kw={"maxlength": 200, "autocomplete": "off"})
+        widget=FastTextInput(), render_kw={"maxlength": 200, "autocomplete": "off"})
     name = re.sub(r"\W", "", spec.id.title()) or "Product"
     return type(f"{name}Form", (FlaskForm,), fields)
 
