@@ -31,9 +31,17 @@ class Option:
     display: str = "radio"  # radio | swatch | select
     when: Expr | None = None  # applicability; the option is "not applicable" when false
     group: str = ""  # heading the shop shows it under
+    # choices by id, made once: the engine, pricing and the pages look choices up constantly
+    _by_id: dict[str, Choice] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {c.id: c for c in reversed(self.choices)})
 
     def choice(self, choice_id: str) -> Choice | None:
-        return next((c for c in self.choices if c.id == choice_id), None)
+        try:
+            return self._by_id.get(choice_id)
+        except TypeError:  # an unhashable value posted as a choice is no choice
+            return None
 
 
 @dataclass(frozen=True)
