@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import bindparam, case, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
-from ..domain import bill_of_materials, validate
+from ..domain import Validation, bill_of_materials, validate
 from ..domain.model import ProductSpec
 from ..extensions import db
 from ..models import MaterialStock
@@ -49,12 +49,13 @@ def levels(spec: ProductSpec) -> dict[str, Decimal]:
     return {m.id: Decimal(live.get(m.id, m.stock)) for m in spec.materials}
 
 
-def levels_for(spec: ProductSpec, design: dict) -> dict[str, Decimal]:
+def levels_for(spec: ProductSpec, design: dict,
+               checked: Validation | None = None) -> dict[str, Decimal]:
     """Live levels as the engine should see them for `design`: once the design is complete, a
     material with less left than it needs counts as none, so the shop never offers what the
-    order would then refuse."""
+    order would then refuse. `checked`: the design's validation, when the caller has it."""
     live = levels(spec)
-    if validate(spec, design).valid:
+    if (checked or validate(spec, design)).valid:
         for line in bill_of_materials(spec, design):
             if live.get(line.material, Decimal(0)) < round_up(line.quantity):
                 live[line.material] = Decimal(0)

@@ -39,7 +39,8 @@ def propagate_design(product_id: str):
         return jsonify(error="Send the design as a JSON object: "
                              '{"options": {...}, "measurements": {...}, "texts": {...}}'), 400
     design, input_errors = _numbers(spec, normalise_design(body.get("design", body)))
-    levels = stock.levels_for(spec, design)
+    posted, checked = design, validate(spec, design)
+    levels = stock.levels_for(spec, design, checked)
     design, whole = drop_inactive(spec, design, levels)
     # "auto": the options the page picked for the shopper; they give way to the shopper's own
     settled = settle(spec, design, _picked(spec, body.get("auto")), levels, whole)
@@ -51,7 +52,9 @@ def propagate_design(product_id: str):
     answer["auto"] = {k: v for k, v in settled.auto.items() if k in design["options"]}
     answer["changes"] = [{"option": c.option, "was": c.was, "now": c.now, "message": c.message}
                          for c in settled.changes]
-    answer["violations"] = validate(spec, design).as_dict()["violations"] + input_errors
+    if design != posted:  # options that do not apply were dropped, or defaults gave way
+        checked = validate(spec, design)
+    answer["violations"] = checked.as_dict()["violations"] + input_errors
     answer["design"] = design
     answer["texts_active"] = {t.id: applies(spec, t.when, design["options"]) for t in spec.texts}
     answer["preview"] = render_preview(spec, design)

@@ -104,7 +104,9 @@ def submit_design(spec: ProductSpec, form: FlaskForm, action: str, parent: str |
     """Handle the configurator's buttons: update, save a draft, add to the order."""
     parsed = form.validate()
     design = prune_inactive(spec, design_from_form(spec, form))
-    settled = settle(spec, design, picked, stock.levels_for(spec, design))
+    checked = validate(spec, design)
+    levels = stock.levels_for(spec, design, checked)
+    settled = settle(spec, design, picked, levels)
     if settled.changes:  # show what we changed before saving or ordering anything
         return Outcome(page=design_page(spec, design, form, SHOW_ENTERED, settled=settled))
     if parsed and action == "save":
@@ -112,7 +114,7 @@ def submit_design(spec: ProductSpec, form: FlaskForm, action: str, parent: str |
         return Outcome(redirect=url_for("shop.draft", token=draft.token),
                        message="Draft saved. Anyone with this page's link can open the design.")
     if parsed and action == "add":
-        problems = _order_problems(spec, design, settled.found)
+        problems = _order_problems(spec, design, checked, levels, settled.found)
         if not problems and len(cart()) < MAX_CART_UNITS:
             draft = drafts.save_draft(spec, design, parent)
             add_to_cart(draft.token, form.label.data or "")
@@ -125,12 +127,12 @@ def submit_design(spec: ProductSpec, form: FlaskForm, action: str, parent: str |
                                     else SHOW_ENTERED, settled=settled))
 
 
-def _order_problems(spec: ProductSpec, design: dict, found=None) -> list:
-    """What stops `design` being ordered; `found`: its propagation with live stock, if known."""
-    result = validate(spec, design)
-    if not result.valid:
-        return list(result.violations)
-    prop = found or propagate(spec, design, stock=stock.levels_for(spec, design))
+def _order_problems(spec: ProductSpec, design: dict, checked, levels, found=None) -> list:
+    """What stops `design` being ordered, from its validation and its live stock `levels`;
+    `found`: its propagation with those levels, if known."""
+    if not checked.valid:
+        return list(checked.violations)
+    prop = found or propagate(spec, design, stock=levels)
     return [] if prop.feasible else ["out of stock"]
 
 
