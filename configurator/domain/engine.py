@@ -147,6 +147,11 @@ def measurement_problem(m, value: Fraction | None) -> tuple[str, str] | None:
     """(rule, message) when a value cannot be a measurement `m`, else None."""
     if value is None:
         return "type", f"{m.label} must be a number in {m.unit}."
+    scale, low, high, step = m.grid  # the usual case, an entry on the grid, in whole numbers
+    if value.numerator * scale % value.denominator == 0:
+        x = value.numerator * scale // value.denominator
+        if low <= x <= high and (x - low) % step == 0:
+            return None
     low, high, step = m.limits
     if not low <= value <= high:
         hint = ""

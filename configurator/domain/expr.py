@@ -305,6 +305,11 @@ class Env:
 
 
 def is_number(value: Any) -> bool:
+    kind = type(value)
+    if kind is int or kind is Fraction:  # the usual answers first: isinstance on Fraction
+        return True                      # goes through the ABC machinery (numbers.Rational)
+    if kind is str or value is None:
+        return False
     return isinstance(value, (int, Fraction)) and not isinstance(value, bool)
 
 

@@ -1,6 +1,7 @@
 """A product specification as loaded from `specs/`: small frozen values, no behaviour."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -55,12 +56,16 @@ class Measurement:
     help: str = ""
     group: str = ""
     typical: Decimal | None = None  # a typical adult value, used as a placeholder
-    # min, max and step as the rule language's exact numbers, worked out once at load time
+    # min, max and step as the rule language's exact numbers, worked out once at load time,
+    # and as whole numbers of 1/scale (scale, min, max, step) for a quick check of an entry
     limits: tuple[Fraction, Fraction, Fraction] = field(init=False, repr=False, compare=False)
+    grid: tuple[int, int, int, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "limits",
-                           tuple(Fraction(str(x)) for x in (self.min, self.max, self.step)))
+        limits = tuple(Fraction(str(x)) for x in (self.min, self.max, self.step))
+        scale = math.lcm(*(x.denominator for x in limits))
+        object.__setattr__(self, "limits", limits)
+        object.__setattr__(self, "grid", (scale, *(int(x * scale) for x in limits)))
 
 
 @dataclass(frozen=True)

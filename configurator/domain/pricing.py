@@ -24,8 +24,8 @@ MINUTE = Decimal("0.1")
 def _dec(value: Any, places: Decimal) -> Decimal:
     if not is_number(value):
         return Decimal(0)
-    f = Fraction(value)
-    return (Decimal(f.numerator) / Decimal(f.denominator)).quantize(places, ROUND_HALF_UP)
+    # ints and Fractions both have a numerator and a denominator
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(places, ROUND_HALF_UP)
 
 
 def _parts(design: Any) -> tuple[dict, dict]:
