@@ -16,10 +16,10 @@ from decimal import Decimal, InvalidOperation
 
 from email_validator import EmailNotValidError, validate_email
 
-from ..domain import validate
 from ..models import Order, Partner
 from ..specs_registry import catalog
-from .orders import CustomerDetails, OrderRejected, UnitRequest, place_order
+from .orders import (CheckedUnit, CustomerDetails, OrderRejected, UnitRequest, check_design,
+                     place_order)
 
 MAX_UNITS = 50
 MAX_VALUE_LENGTH = 2000
@@ -55,7 +55,7 @@ class IntakeRejected(Exception):
 @dataclass
 class Intake:
     customer: CustomerDetails
-    units: list[UnitRequest]
+    units: list[UnitRequest | CheckedUnit]  # checked when the design is valid
     partner_reference: str | None
     prefixes: list[str] = field(default_factory=list)  # "" or "unit-<k>." per unit
 
@@ -82,7 +82,7 @@ def read_form(values: Mapping[str, list[str]], products: Mapping, fallback_email
     customer = _customer(form, fallback_email, problems)
     single = count == 1 and not grouped
     prefixes = [""] if single else [f"unit-{k}." for k in range(1, count + 1)]
-    units = [_unit(prefix, grouped.get(k, {}) if prefix else _top_level(form), form, products,
+    units = [_unit(k, prefix, grouped.get(k, {}) if prefix else _top_level(form), form, products,
                    problems) for k, prefix in enumerate(prefixes, start=1)]
     reference = form.get("partner_reference", "").strip()
     if len(reference) > 200 or not reference.isprintable():
@@ -162,8 +162,8 @@ def _customer(form: Mapping[str, str], fallback_email: str, problems: list) -> C
     return CustomerDetails(name=name, email=email, address="\n".join(lines))
 
 
-def _unit(prefix: str, fields: Mapping[str, str], form: Mapping[str, str], products: Mapping,
-          problems: list) -> UnitRequest:
+def _unit(position: int, prefix: str, fields: Mapping[str, str], form: Mapping[str, str],
+          products: Mapping, problems: list) -> UnitRequest | CheckedUnit:
     product_id = (fields.get("product") or form.get("product", "")).strip()
     spec = products.get(product_id)
     if spec is None:
@@ -183,20 +183,25 @@ def _unit(prefix: str, fields: Mapping[str, str], form: Mapping[str, str], produ
         elif name not in ("product", "label"):
             mine.append(FieldProblem(prefix + name, "unknown-field",
                                      f"{prefix}{name} is not a field we read."))
+    request = UnitRequest(product_id=product_id, design=design, label=fields.get("label", ""))
+    checked = None
     if spec is not None:
-        mine.extend(_design_problems(prefix, spec, design, {p.field for p in mine}))
+        found, checked = _checked(position, prefix, spec, request, {p.field for p in mine})
+        mine.extend(found)
     problems.extend(mine)
-    return UnitRequest(product_id=product_id, design=design, label=fields.get("label", ""))
+    return checked or request
 
 
-def _design_problems(prefix: str, spec, design: dict, reported: set) -> list[FieldProblem]:
-    """The engine's verdict, minus fields whose value we could not even read."""
-    found = []
-    for violation in validate(spec, design).violations:
-        name = partner_field(prefix, violation.fields[0] if violation.fields else None)
-        if name not in reported:
-            found.append(FieldProblem(name, violation.rule, violation.message))
-    return found
+def _checked(position: int, prefix: str, spec, request: UnitRequest,
+             reported: set) -> tuple[list[FieldProblem], CheckedUnit | None]:
+    """The engine's verdict, minus fields whose value we could not even read; a valid design
+    comes back checked, so the order does not check it again."""
+    try:
+        return [], check_design(position, spec, request.design, request.label)
+    except OrderRejected as exc:
+        named = [(partner_field(prefix, p.field), p) for p in exc.problems]
+        return [FieldProblem(name, p.rule, p.message) for name, p in named
+                if name not in reported], None
 
 
 def _value(part: str, name: str, value: str, problems: list):

@@ -10,7 +10,7 @@ import random
 import secrets
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -81,8 +81,10 @@ class CapacityExhausted(OrderRejected):
 
 
 @dataclass
-class _Priced:
-    """One unit after checking: its spec, design and the snapshots to store."""
+class CheckedUnit:
+    """One unit after checking (`check_design`): its spec, design and the snapshots to store.
+    `place_order` takes it instead of a UnitRequest from a caller that checked the design
+    already (the partner intake does, to name each problem by the partner's own field)."""
     position: int
     request: UnitRequest
     spec: ProductSpec
@@ -93,9 +95,9 @@ class _Priced:
     routing: list[dict] = field(default_factory=list)
 
 
-def place_order(customer: CustomerDetails, units: Sequence[UnitRequest], *, source: str = "shop",
-                partner_id: int | None = None, partner_reference: str | None = None,
-                today: date | None = None) -> Order:
+def place_order(customer: CustomerDetails, units: Sequence[UnitRequest | CheckedUnit], *,
+                source: str = "shop", partner_id: int | None = None,
+                partner_reference: str | None = None, today: date | None = None) -> Order:
     """Check and store an order in one transaction, then hand its work orders to the renderer."""
     customer = _clean_customer(customer)
     priced = _check_units(units)
@@ -186,7 +188,7 @@ def _text(value: Any, multiline: bool = False) -> str:
     return text.replace("\x00", "").strip()
 
 
-def _check_units(units: Sequence[UnitRequest]) -> list[_Priced]:
+def _check_units(units: Sequence[UnitRequest | CheckedUnit]) -> list[CheckedUnit]:
     if not units:
         raise OrderRejected([Problem(None, "units", "required", "The order has no units.")])
     if len(units) > MAX_UNITS:
@@ -207,21 +209,29 @@ def _check_units(units: Sequence[UnitRequest]) -> list[_Priced]:
     return priced
 
 
-def _check_unit(position: int, request: UnitRequest) -> _Priced:
+def _check_unit(position: int, request: UnitRequest | CheckedUnit) -> CheckedUnit:
+    if isinstance(request, CheckedUnit):  # the design is checked: the label is not yet
+        label = _clean_label(position, request.request.label)
+        return replace(request, position=position, request=replace(request.request, label=label))
     spec = catalog().products.get(request.product_id) if isinstance(
         request.product_id, str) else None
     if spec is None:
         raise OrderRejected([Problem(position, "product", "unknown", (
             f"There is no product {str(request.product_id)[:64]!r}; "
             "choose one from the catalog."))])
-    label = _text(request.label)
-    if len(label) > 200:
-        raise OrderRejected([Problem(position, "label", "length",
-                                     "The label is too long: 200 characters at most.")])
+    label = _clean_label(position, request.label)
     return check_design(position, spec, request.design, label)
 
 
-def check_design(position: int, spec: ProductSpec, design: Any, label: str = "") -> _Priced:
+def _clean_label(position: int, label: Any) -> str:
+    label = _text(label)
+    if len(label) > 200:
+        raise OrderRejected([Problem(position, "label", "length",
+                                     "The label is too long: 200 characters at most.")])
+    return label
+
+
+def check_design(position: int, spec: ProductSpec, design: Any, label: str = "") -> CheckedUnit:
     """Validate one design against `spec` (any stored version) and work out its snapshots;
     raises OrderRejected naming each field. Remakes use it with the original unit's spec."""
     design = normalise_design(design)
@@ -231,7 +241,7 @@ def check_design(position: int, spec: ProductSpec, design: Any, label: str = "")
             Problem(position, v.fields[0] if v.fields else "design", v.rule, v.message)
             for v in result.violations])
     sheet = costing(spec, design)
-    return _Priced(
+    return CheckedUnit(
         position=position, request=UnitRequest(spec.id, design, label), spec=spec,
         design=design, quote=sheet.quote.as_dict(), price=sheet.quote.total,
         bill=[_jsonable(line) for line in sheet.bill],
@@ -251,7 +261,7 @@ def _jsonable(value: Any) -> dict:
             for f in fields(value)}
 
 
-def _check_currency(priced: list[_Priced]) -> list[Problem]:
+def _check_currency(priced: list[CheckedUnit]) -> list[Problem]:
     currencies = {p.spec.currency for p in priced}
     if len(currencies) <= 1:
         return []
@@ -260,7 +270,7 @@ def _check_currency(priced: list[_Priced]) -> list[Problem]:
         "order them separately."))]
 
 
-def _apply_volume_tiers(priced: list[_Priced]) -> None:
+def _apply_volume_tiers(priced: list[CheckedUnit]) -> None:
     """Group orders: each product's best tier for its number of units, off every such unit."""
     counts: dict[str, int] = {}
     for p in priced:
@@ -278,7 +288,7 @@ def _apply_volume_tiers(priced: list[_Priced]) -> None:
 
 # -- storing --------------------------------------------------------------------------------
 
-def _store(customer: CustomerDetails, priced: list[_Priced], source: str,
+def _store(customer: CustomerDetails, priced: list[CheckedUnit], source: str,
            partner_id: int | None, partner_reference: str | None, today: date) -> Order:
     """Write the order, then take the locks: stock and capacity rows are shared by every order,
     so they are locked last, in a fixed order, and held only for a few statements until the
@@ -306,7 +316,7 @@ def _store(customer: CustomerDetails, priced: list[_Priced], source: str,
     return order
 
 
-def _insert_units(order: Order, priced: list[_Priced], dates: list[date]) -> None:
+def _insert_units(order: Order, priced: list[CheckedUnit], dates: list[date]) -> None:
     """The order's units, their pending work orders and first events, in one statement each
     (the session's unit of work costs more than all of the SQL); `order.units` is set."""
     units = list(db.session.scalars(
@@ -326,14 +336,14 @@ def _insert_units(order: Order, priced: list[_Priced], dates: list[date]) -> Non
     set_committed_value(order, "units", units)
 
 
-def _unit_row(order_id: int, p: _Priced, promised: date) -> dict:
+def _unit_row(order_id: int, p: CheckedUnit, promised: date) -> dict:
     return {"order_id": order_id, "code": f"tmp-{secrets.token_hex(12)}", "position": p.position,
             "label": p.request.label, "product_id": p.spec.id, "spec_version": p.spec.version,
             "design": p.design, "quote": p.quote, "bill": p.bill, "routing": p.routing,
             "price": p.price, "status": "queued", "promised_date": promised}
 
 
-def add_unit(order: Order, p: _Priced, today: date, note: str) -> Unit:
+def add_unit(order: Order, p: CheckedUnit, today: date, note: str) -> Unit:
     """One more unit on a stored order (a remake): stock reserved, capacity booked, work order
     pending, all in the caller's transaction; the caller commits, then enqueues the render."""
     _reserve_stock([p])
@@ -349,7 +359,7 @@ def _unit_code(unit_id: int) -> str:
     return f"U-{utcnow().strftime('%y%m')}-{unit_id:06d}"
 
 
-def _new_unit(p: _Priced, promised: date, note: str = "order placed") -> Unit:
+def _new_unit(p: CheckedUnit, promised: date, note: str = "order placed") -> Unit:
     unit = Unit(
         code=f"tmp-{secrets.token_hex(12)}", position=p.position, label=p.request.label,
         product_id=p.spec.id, spec_version=p.spec.version, design=p.design, quote=p.quote,
@@ -360,7 +370,7 @@ def _new_unit(p: _Priced, promised: date, note: str = "order placed") -> Unit:
     return unit
 
 
-def _remember_spec_versions(priced: list[_Priced]) -> None:
+def _remember_spec_versions(priced: list[CheckedUnit]) -> None:
     """Store each spec version's source once; two first orders of a new version may race."""
     stored = current_app.extensions.setdefault("spec_versions_stored", set())
     for spec in {p.spec.version: p.spec for p in priced}.values():
@@ -374,12 +384,12 @@ def _remember_spec_versions(priced: list[_Priced]) -> None:
             pass
 
 
-def _ensure_stock(priced: list[_Priced]) -> None:
+def _ensure_stock(priced: list[CheckedUnit]) -> None:
     for spec in {p.spec.id: p.spec for p in priced}.values():
         stock.ensure_stock_once(spec)
 
 
-def _reserve_stock(priced: list[_Priced], ensure: bool = True) -> None:
+def _reserve_stock(priced: list[CheckedUnit], ensure: bool = True) -> None:
     if ensure:
         _ensure_stock(priced)
     needs: dict[tuple[str, str], Decimal] = {}
@@ -393,7 +403,7 @@ def _reserve_stock(priced: list[_Priced], ensure: bool = True) -> None:
         raise OutOfStock(_out_of_stock_problems(priced, exc)) from exc
 
 
-def _out_of_stock_problems(priced: list[_Priced], exc: stock.InsufficientStock) -> list[Problem]:
+def _out_of_stock_problems(priced: list[CheckedUnit], exc: stock.InsufficientStock) -> list[Problem]:
     problems = []
     for p in priced:
         if p.spec.id != exc.product_id:
@@ -409,7 +419,7 @@ def _out_of_stock_problems(priced: list[_Priced], exc: stock.InsufficientStock) 
     return problems
 
 
-def _field_of_material(p: _Priced, material_id: str) -> str:
+def _field_of_material(p: CheckedUnit, material_id: str) -> str:
     """The option whose chosen choice brings this material in: what the shopper should change."""
     for usage in p.spec.usage:
         if usage.material_of:
@@ -421,11 +431,11 @@ def _field_of_material(p: _Priced, material_id: str) -> str:
     return "design"
 
 
-def _book_capacity(priced: list[_Priced], today: date) -> list[date]:
+def _book_capacity(priced: list[CheckedUnit], today: date) -> list[date]:
     return _book_planned(priced, _plan_capacity(priced, today))
 
 
-def _plan_capacity(priced: list[_Priced], today: date) -> capacity.Plan:
+def _plan_capacity(priced: list[CheckedUnit], today: date) -> capacity.Plan:
     try:
         return capacity.plan_units([
             (p.spec.line, p.routing,
@@ -435,7 +445,7 @@ def _plan_capacity(priced: list[_Priced], today: date) -> capacity.Plan:
         raise _capacity_exhausted(priced[0], exc) from exc
 
 
-def _book_planned(priced: list[_Priced], plan: capacity.Plan) -> list[date]:
+def _book_planned(priced: list[CheckedUnit], plan: capacity.Plan) -> list[date]:
     try:
         return capacity.book_plan(plan)
     except capacity.NoCapacity as exc:
@@ -443,7 +453,7 @@ def _book_planned(priced: list[_Priced], plan: capacity.Plan) -> list[date]:
         raise _capacity_exhausted(unit, exc) from exc
 
 
-def _capacity_exhausted(p: _Priced, exc: capacity.NoCapacity) -> CapacityExhausted:
+def _capacity_exhausted(p: CheckedUnit, exc: capacity.NoCapacity) -> CapacityExhausted:
     return CapacityExhausted([Problem(p.position, "routing", "capacity", (
         f"The workshop cannot take this unit within {capacity.HORIZON_DAYS} days "
         f"({exc}); please try again later."))])
