@@ -53,7 +53,7 @@ def order():
     units, problems = pages.cart_units(), {}
     if form.validate_on_submit():
         try:
-            placed = orders.place_order(pages.customer_from(form), [u.request for u in units])
+            placed = orders.place_order(pages.customer_from(form), [u.for_order for u in units])
         except orders.OrderRejected as exc:
             problems = pages.attach_order_problems(form, exc)
         else:

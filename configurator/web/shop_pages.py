@@ -12,7 +12,7 @@ from decimal import Decimal
 from flask import session, url_for
 from flask_wtf import FlaskForm
 
-from ..domain import bill_of_materials, propagate, quote, validate
+from ..domain import propagate, validate
 from ..domain.engine import applies, drop_inactive
 from ..domain.model import Option, ProductSpec
 from ..domain.settle import Settled, settle
@@ -263,6 +263,12 @@ class CartUnit:
     summary: list[tuple[str, str]] = field(default_factory=list)
     price: dict | None = None
     problems: list[str] = field(default_factory=list)
+    checked: orders.CheckedUnit | None = None  # a valid design, as the order service checked it
+
+    @property
+    def for_order(self) -> orders.UnitRequest | orders.CheckedUnit:
+        """What checkout hands to place_order (a checked design is not checked again)."""
+        return self.checked or self.request
 
 
 def cart_units() -> list[CartUnit]:
@@ -273,13 +279,17 @@ def cart_units() -> list[CartUnit]:
         if found is None or spec is None:
             continue
         design = orders.normalise_design(found.design)
-        result = validate(spec, design)
+        request = orders.UnitRequest(spec.id, design, str(item.get("label", "")))
+        try:
+            checked, problems = orders.check_design(len(units) + 1, spec, design, request.label), []
+        except orders.OrderRejected as exc:
+            checked, problems = None, [p.message for p in exc.problems]
         units.append(CartUnit(
-            index=index, request=orders.UnitRequest(spec.id, design, str(item.get("label", ""))),
-            product_name=spec.name, draft_url=url_for("shop.draft", token=found.token),
+            index=index, request=request, product_name=spec.name,
+            draft_url=url_for("shop.draft", token=found.token),
             summary=design_summary(spec, design),
-            price=price_view(quote(spec, design).as_dict()) if result.valid else None,
-            problems=[v.message for v in result.violations]))
+            price=price_view(checked.quote) if checked else None, problems=problems,
+            checked=checked))
     _note_shortfalls(units)
     return units
 
@@ -289,16 +299,18 @@ def _note_shortfalls(units: list[CartUnit]) -> None:
     last 5 m of a cloth): say so on the units that share the material, before checkout."""
     needs: dict[tuple[str, str], tuple[Decimal, list[int]]] = {}
     for position, unit in enumerate(units, start=1):
-        if unit.price is None:
+        if unit.checked is None:
             continue
-        spec = catalog().products[unit.request.product_id]
-        for line in bill_of_materials(spec, unit.request.design):
-            quantity, positions = needs.get((spec.id, line.material), (Decimal(0), []))
-            needs[spec.id, line.material] = (quantity + line.quantity, [*positions, position])
-    levels = {pid: stock.levels(catalog().products[pid]) for pid in {pid for pid, _ in needs}}
-    for (pid, material_id), (quantity, positions) in needs.items():
+        pid = unit.checked.spec.id
+        for line in unit.checked.bill:
+            quantity, positions = needs.get((pid, line["material"]), (Decimal(0), []))
+            needs[pid, line["material"]] = (quantity + Decimal(line["quantity"]),
+                                            [*positions, position])
+    shared = {key: need for key, need in needs.items() if len(need[1]) > 1}
+    levels = {pid: stock.levels(catalog().products[pid]) for pid in {pid for pid, _ in shared}}
+    for (pid, material_id), (quantity, positions) in shared.items():
         left = levels[pid].get(material_id, Decimal(0))
-        if len(positions) > 1 and stock.round_up(quantity) > left:
+        if stock.round_up(quantity) > left:
             material = catalog().products[pid].material(material_id)
             message = (f"{material.name}: {left} {material.unit} left, but units "
                        f"{', '.join(map(str, positions))} need {stock.round_up(quantity)} "
