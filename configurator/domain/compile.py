@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -106,6 +107,10 @@ class Compiled:
     # exact ranges of a measurement group, shared by every call: they depend only on the group,
     # its sub-scenario, the relaxed measurement and the group's entered values (engine.py)
     range_cache: dict = field(default_factory=dict)
+    # the material each value of each option consumes (None: none), for the stock check
+    value_materials: list[list[str | None]] = field(default_factory=list)
+    # grid values (whole numbers of `unit`) as Decimals, filled as asked (bounded by the grids)
+    decimals: dict[int, Decimal] = field(default_factory=dict)
 
 
 def _fraction_gcd(values: list[Fraction]) -> Fraction:
@@ -357,7 +362,9 @@ def compile_spec(spec: ProductSpec) -> Compiled:
         numeric_scope=numeric_scope, scenarios=scenarios, numeric_table=numeric_table,
         clusters=clusters, home=home, trees=len({cl.tree for cl in clusters}),
         attributes=c.attributes, var_tables=var_tables, measurement_groups=groups,
-        group_of=group_of, sub_scenarios=subs)
+        group_of=group_of, sub_scenarios=subs,
+        value_materials=[[None if v is None else o.choice(v).material for v in c.values[i]]
+                         for i, o in enumerate(spec.options)])
 
 
 def _measurement_groups(n: int, linears: list[Linear]) -> tuple[list[tuple[int, ...]], list[int]]:

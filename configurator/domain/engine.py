@@ -221,8 +221,10 @@ class _Call:
         self.selected = self._selections(_as_dict(design.get("options")))
         self.entered = self._entries(_as_dict(design.get("measurements")))
         self.stock = stock
-        self.in_stock = [[self._has_stock(o, v) for v in cp.values[i]]
-                         for i, o in enumerate(self.spec.options)]
+        # a choice is out of stock when its material is listed with nothing left
+        short = {m for m, level in stock.items() if not level > 0} if stock is not None else ()
+        self.in_stock = [[material is None or material not in short for material in row]
+                         for row in cp.value_materials]
         self.numeric_cache: dict[tuple, Any] = {}
         self.component_memo: dict = {}
         self._fixed: tuple[list[int], list[int]] | None = None
@@ -248,12 +250,6 @@ class _Call:
             if m is not None and measurement_problem(m, value) is None:
                 out[cp.measurement_index[mid]] = int(value / cp.unit)
         return out
-
-    def _has_stock(self, option, value: str | None) -> bool:
-        if value is None or self.stock is None:
-            return True
-        material = option.choice(value).material
-        return material is None or self.stock.get(material, Decimal(1)) > 0
 
     # -- numeric -----------------------------------------------------------------------
 
@@ -509,12 +505,16 @@ def _measurement_ranges(call: _Call, scenarios: set[int], tree_ok) -> dict[str, 
                 a, b = found[position]
                 low = a if low is None else min(low, a)
                 high = b if high is None else max(high, b)
-        out[m.id] = MeasurementRange(_decimal(low, cp.unit), _decimal(high, cp.unit))
+        out[m.id] = MeasurementRange(_decimal(low, cp), _decimal(high, cp))
     return out
 
 
-def _decimal(x: int | None, unit: Fraction) -> Decimal | None:
+def _decimal(x: int | None, cp: Compiled) -> Decimal | None:
+    """A grid value (whole numbers of the spec's unit) as people write it, worked out once."""
     if x is None:
         return None
-    value = x * unit
-    return plain_decimal(Decimal(value.numerator) / Decimal(value.denominator))
+    found = cp.decimals.get(x)
+    if found is None:
+        value = x * cp.unit
+        found = cp.decimals[x] = plain_decimal(Decimal(value.numerator) / Decimal(value.denominator))
+    return found
