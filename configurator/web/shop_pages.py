@@ -89,6 +89,9 @@ def parse_picked(raw: object, spec: ProductSpec) -> dict[str, str]:
 
 def prune_inactive(spec: ProductSpec, design: dict) -> dict:
     """Drop the options and texts that do not apply (a waistcoat's buttons on a two-piece)."""
+    if not design["texts"] and all(spec.option(k) is None or spec.option(k).when is None
+                                   for k in design["options"]):
+        return design  # nothing in it can stop applying (a fresh page: the defaults)
     return drop_inactive(spec, design)[0]
 
 
