@@ -61,23 +61,25 @@ def check_key(key: str) -> str | None:
     return None
 
 
-def run_once(partner_id: int, key: str, fp: str, handle: Callable[[], Answer],
+def run_once(partner_id: int, key: str, fp: str, handle: Callable[[], Order | Answer],
              rebuild: Callable[[Order], Answer]) -> Answer:
     """`handle()` at most once per (partner, key); later calls get its stored answer.
 
-    `rebuild(order)` is the answer for a placed order: stored with the order when `handle()`
-    places one, and given to a retry that finds an order without its answer."""
+    `handle()` places an order, or gives the answer to a post that places none.
+    `rebuild(order)` is the answer for a placed order: stored with the order in its
+    transaction, and given to a retry that finds an order without its answer."""
     record_id = _claim(partner_id, key, fp)
     if record_id is None:
         return _replay(_existing(partner_id, key, fp), rebuild)
     try:
         with _answered_with_new_order(record_id, rebuild) as stored:
-            answer = handle()
+            result = handle()
     except BaseException:
         _release(record_id)
         raise
     if stored:  # the order's transaction stored its answer: that is the answer, now and later
         return stored[0]
+    answer = rebuild(result) if isinstance(result, Order) else result
     _store(record_id, answer)
     return answer
 

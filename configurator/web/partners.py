@@ -79,7 +79,8 @@ def create_order():
     values, files = _posted()
     key = request.headers.get("Idempotency-Key")
     if key is None:
-        return _respond(_submit(partner, values, files))
+        placed = _submit(partner, values, files)
+        return _respond(_created(placed) if isinstance(placed, Order) else placed)
     if reason := idempotency.check_key(key):
         raise ApiError(400, reason)
     fingerprint = idempotency.fingerprint(values, {name: b"" for name in files})
@@ -88,15 +89,15 @@ def create_order():
     return _respond(answer)
 
 
-def _submit(partner, values, files) -> Answer:
+def _submit(partner, values, files) -> Order | Answer:
+    """The placed order, or the 422 answer naming every problem."""
     try:
-        order = intake.submit(partner, values, files)
+        return intake.submit(partner, values, files)
     except intake.IntakeRejected as exc:
         return Answer(422, json.dumps({
             "status": 422, "message": "The order was not accepted; nothing was stored. "
             "Fix every problem listed and post again.",
             "problems": [p.as_dict() for p in exc.problems]}))
-    return _created(order)
 
 
 def _created(order: Order) -> Answer:
