@@ -46,10 +46,11 @@ def test_suit_live_configuration_draft_and_order_of_two(page, live_server, catal
 
     # a fabric that rules out an option: peak lapel disabled, with the rule's reason beside it
     _choose(page, "fabric", linen.id)
+    # (the page applies an answer a moment after it arrives: expect() waits for it)
     peak = page.locator('[data-option="lapel"] [data-choice="peak"]')
-    assert peak.locator("input").is_disabled()
-    assert rule.message in peak.locator(".reason").inner_text()
-    assert linen.colour in page.inner_html("#preview")
+    expect(peak.locator("input")).to_be_disabled()
+    expect(peak.locator(".reason")).to_contain_text(rule.message)
+    expect(page.locator(f'#preview [fill="{linen.colour}"]').first).to_be_attached()
 
     # measurements: the price becomes complete, then a bigger chest costs more
     design = complete_design(suit, {"fabric": linen.id})
@@ -60,7 +61,7 @@ def test_suit_live_configuration_draft_and_order_of_two(page, live_server, catal
     others = {**design, "measurements": {k: v for k, v in design["measurements"].items()
                                          if k != "chest"}}
     biggest = propagate(suit, others).measurements["chest"].max
-    assert "to " + str(biggest) in page.inner_text("#range-chest")
+    expect(page.locator("#range-chest")).to_contain_text("to " + str(biggest))
     with page.expect_response(lambda r: "/propagate" in r.url):
         page.fill('[name="measure_chest"]', str(biggest))
     expect(page.locator("#price-total")).not_to_have_text(before)
@@ -90,7 +91,7 @@ def test_suit_live_configuration_draft_and_order_of_two(page, live_server, catal
         assert reason
         _choose(page, "waistband", three["options"]["waistband"])
     _choose(page, "pieces", "three")
-    assert page.locator('[data-option="waistcoat_style"]').is_visible()
+    expect(page.locator('[data-option="waistcoat_style"]')).to_be_visible()
     _fill_measurements(page, three)
     page.fill('[name="label"]', "for Rui")
     page.click("button[value=add]")
