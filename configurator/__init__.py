@@ -53,6 +53,18 @@ def _finish_config(app: Flask) -> None:
     cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
     cfg["STORAGE_DIR"] = cfg.get("STORAGE_DIR") or os.path.join(app.instance_path, "workorders")
     cfg["RATELIMIT_ENABLED"] = cfg.get("RATELIMIT_ENABLED", True)
+    cfg["RATELIMIT_STORAGE_URI"] = (cfg.get("RATELIMIT_STORAGE_URI")
+                                    or _rate_limit_storage(cfg.get("BROKER_URL")))
+    # Should that Redis be out of reach, count in memory meanwhile instead of failing requests.
+    cfg.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+
+
+def _rate_limit_storage(broker_url: object) -> str:
+    """The broker's Redis when there is one, so all workers and hosts share one count of each
+    limit; otherwise each process's memory, which is right for one process only."""
+    if str(broker_url or "").startswith(("redis://", "rediss://")):
+        return str(broker_url)
+    return "memory://"
 
 
 def _init_extensions(app: Flask) -> None:

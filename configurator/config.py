@@ -21,7 +21,9 @@ DEFAULTS: dict[str, object] = {
     "LOGIN_RATE_LIMIT": "10 per minute",
     # per client address; a shopper changing a field every second stays far below it
     "PROPAGATE_RATE_LIMIT": "300 per minute",
-    "RATELIMIT_STORAGE_URI": "memory://",  # per process: use redis://... with several workers
+    # Where rate limits are counted. None: in the broker's Redis when BROKER_URL is redis://
+    # (one count for every worker and host), else in each process's memory (the embedded default).
+    "RATELIMIT_STORAGE_URI": None,
     "PRINT_JOB_KEEP_HOURS": 24,  # merged PDFs and zips of print jobs are deleted after this
     # `configurator serve` (gunicorn); None workers: 2 x cores + 1
     "SERVE_BIND": "127.0.0.1:8000",

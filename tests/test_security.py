@@ -11,7 +11,7 @@ import pytest
 from configurator import create_app
 from configurator.extensions import db as _db
 from configurator.web.security import CONTENT_SECURITY_POLICY
-from conftest import csrf_from
+from conftest import csrf_from, redis_up
 from workorders_support import PASSWORD, make_user, place
 
 CHROMIUM = "/usr/bin/chromium"
@@ -161,6 +161,43 @@ def test_behind_a_trusted_proxy_the_limit_follows_the_forwarded_client(app, app_
     assert codes == [401, 401, 401, 429]
     other = {"X-Forwarded-For": "198.51.100.8"}  # same load balancer, another person
     assert _try_login(client, path, email, address="10.0.0.9", headers=other).status_code == 401
+
+
+# -- where the limits are counted ------------------------------------------------------------
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def test_limits_are_counted_in_the_brokers_redis_or_else_in_memory(app_config):
+    unset = {**app_config, "RATELIMIT_STORAGE_URI": None}  # the tests pin memory://
+    assert create_app(unset).config["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert create_app({**unset, "BROKER_URL": REDIS_URL}).config[
+        "RATELIMIT_STORAGE_URI"] == REDIS_URL
+    explicit = create_app({**unset, "BROKER_URL": REDIS_URL, "RATELIMIT_STORAGE_URI": "memory://"})
+    assert explicit.config["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+@pytest.mark.skipif(not redis_up(), reason="needs Redis on 127.0.0.1:6379")
+def test_workers_sharing_a_redis_broker_share_one_count(app, app_config):
+    """Two app instances stand for two gunicorn workers (or two hosts): three failed logins
+    spread over both use up the limit of three for both."""
+    shared = {**app_config, "BROKER_URL": REDIS_URL, "RATELIMIT_STORAGE_URI": None,
+              "RATELIMIT_KEY_PREFIX": f"test-{os.getpid()}-{os.urandom(4).hex()}"}
+    first, second = create_app(shared).test_client(), create_app(shared).test_client()
+    path, email = LOGINS["planner"]
+    codes = [_try_login(client, path, email).status_code
+             for client in (first, second, first, second, first)]
+    assert codes == [401, 401, 401, 429, 429]
+
+
+def test_an_unreachable_limit_store_still_limits_in_memory(app, app_config):
+    """Redis down (nothing listens on port 1): logins are still answered, and still limited,
+    each process counting for itself until Redis is back."""
+    client = create_app({**app_config, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"}
+                        ).test_client()
+    path, email = LOGINS["planner"]
+    codes = [_try_login(client, path, email).status_code for _ in range(4)]
+    assert codes == [401, 401, 401, 429]
 
 
 def test_a_successful_login_still_works_under_the_limit(app):
