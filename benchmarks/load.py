@@ -41,7 +41,7 @@ USERS = int(os.environ.get("BENCH_USERS", "32"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "40"))
 WARM_SECONDS = int(os.environ.get("BENCH_WARM_SECONDS", "10"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
-THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+THREADS = int(os.environ.get("BENCH_THREADS", "1"))
 PROFILE = os.environ.get("BENCH_PROFILE") == "1"
 CLICKS = 3  # propagate calls per shop order
 TARGET_ORDERS_PER_SECOND = 200

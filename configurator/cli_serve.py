@@ -43,7 +43,7 @@ def default_workers() -> int:
 @click.option("--workers", "-w", type=click.IntRange(min=1),
               help="Worker processes [env CONFIGURATOR_SERVE_WORKERS; 2 x cores + 1].")
 @click.option("--threads", type=click.IntRange(min=1),
-              help="Threads per worker [env CONFIGURATOR_SERVE_THREADS; 2].")
+              help="Threads per worker [env CONFIGURATOR_SERVE_THREADS; 1].")
 @click.option("--timeout", type=click.IntRange(min=1),
               help="Seconds before a hung worker is killed [env CONFIGURATOR_SERVE_TIMEOUT; 60].")
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
@@ -69,7 +69,8 @@ def serve(bind, workers, threads, timeout, access_log) -> None:
                f"{options['threads']} threads", err=True)
     if str(cfg["RATELIMIT_STORAGE_URI"]).startswith("memory:"):
         click.echo("warning: rate limits are counted per worker process; to count them once "
-                   "for all workers and hosts set CONFIGURATOR_RATELIMIT_STORAGE_URI=redis://...",
+                   "for all workers and hosts use a Redis broker (CONFIGURATOR_BROKER_URL) or set "
+                   "CONFIGURATOR_RATELIMIT_STORAGE_URI=redis://...",
                    err=True)
     _gunicorn(options).run()
 
