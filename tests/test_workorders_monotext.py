@@ -1,6 +1,7 @@
 """The traveller's monospaced lists and tables: columns line up, and every cell stays in one
 piece in reading order, which is what a PDF's text (and a search in it) shows."""
-from configurator.workorders.monotext import Column, fact_rows, labelled_lines, text_rows
+from configurator.workorders.monotext import (Column, cell_width, fact_rows, labelled_lines,
+                                              text_rows, wrap)
 
 
 def test_cells_are_padded_to_their_columns():
@@ -39,3 +40,15 @@ def test_facts_give_labels_and_values_the_same_lines_and_the_last_value_the_rest
     assert values.split("\n") == ["          C2B-1             1 of 1",
                                   "          Maximiliana Wilhelmina von",
                                   "          Hohenzollern"]
+
+
+def test_chinese_japanese_and_korean_characters_take_two_cells():
+    assert cell_width("山田 太郎") == 9 and cell_width("Ελένη") == 5 and cell_width("김민준") == 6
+    rows = text_rows([["山田", "1"]], [Column(6), Column(1)])
+    assert rows == ["山田    1"]  # two wide characters and two spaces fill six cells
+
+
+def test_wide_text_wraps_by_cells_at_spaces_or_between_characters():
+    assert wrap("山田 太郎 Yamada", 10) == ["山田 太郎", "Yamada"]
+    assert wrap("東京都千代田区丸の内", 8) == ["東京都千", "代田区丸", "の内"]
+    assert all(cell_width(line) <= 8 for line in wrap("김민준 Kim Min-jun 서울특별시 강남구", 8))

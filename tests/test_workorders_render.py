@@ -48,6 +48,21 @@ def test_placing_an_order_renders_a_work_order_with_every_value(app, db, catalog
     assert pages == unit.work_order.pages
 
 
+def test_names_in_any_script_are_printed(app, db, catalog):
+    """DejaVu has no Chinese, Japanese or Korean; a fallback font (fonts-wqy-microhei, which
+    ./dev installs) prints them instead of leaving the customer's name blank. A long one wraps
+    by character cells (a CJK character takes two) inside the box."""
+    from configurator.services.orders import CustomerDetails
+
+    name = "山田 太郎 · 김민준 · Ελένη · Дмитрий · عائشة · " + "長谷川" * 14
+    order = place(catalog, customer=CustomerDetails(name, "t@example.com", "Tokyo"))
+    work_order = order.units[0].work_order
+    assert work_order.status == "done", work_order.error
+    text, _ = pdf_text(storage().read(work_order.path))
+    for part in ("山田太郎", "김민준", "Ελένη", "Дмитрий", "長谷川" * 14):
+        assert part in squash(text), part
+
+
 def test_the_printed_barcode_and_qr_code_scan_as_the_unit_and_its_page(app, db, catalog):
     """Read the two codes back from the stored PDF's images, as a scanner on the line would."""
     import zxingcpp

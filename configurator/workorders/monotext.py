@@ -8,6 +8,7 @@ into one block of lines, and keeps a traveller's render within a few tens of mil
 from __future__ import annotations
 
 import textwrap
+import unicodedata
 from dataclasses import dataclass
 
 LEADER = "·"  # dots from a label to its value, so the eye keeps the row across the gap
@@ -22,10 +23,40 @@ class Column:
     right: bool = False
 
 
+def cell_width(text: str) -> int:
+    """How many character cells `text` takes in a monospaced font: a Chinese, Japanese or
+    Korean character (East Asian wide or fullwidth) takes two."""
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def wrap(text: str, width: int) -> list[str]:
-    """`text` in lines of at most `width` characters (long words broken), at least one line."""
+    """`text` in lines of at most `width` cells (long words broken), at least one line."""
     text = " ".join(str(text).split())
-    return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
+    if cell_width(text) == len(text):
+        return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
+    return _wrap_wide(text, width)
+
+
+def _wrap_wide(text: str, width: int) -> list[str]:
+    """Greedy wrapping by cells, for text with wide characters: break at a space where one
+    fits, else between any two characters (as CJK text may)."""
+    lines, line = [], ""
+    for word in text.split(" "):
+        candidate = f"{line} {word}" if line else word
+        if cell_width(candidate) <= width:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        line = ""
+        for ch in word:
+            if line and cell_width(line + ch) > width:
+                lines.append(line)
+                line = ""
+            line += ch
+    return lines + [line] if line or not lines else lines
 
 
 def text_rows(rows: list[list[str]], columns: list[Column], gap: int = 2) -> list[str]:
@@ -77,7 +108,8 @@ def _line(lines: list[str], n: int) -> str:
 
 
 def _pad(text: str, column: Column) -> str:
-    return text.rjust(column.width) if column.right else text.ljust(column.width)
+    room = " " * max(0, column.width - cell_width(text))
+    return room + text if column.right else text + room
 
 
 def labelled_lines(groups: list[tuple[str, list[dict]]], label_chars: int, value_chars: int,
@@ -95,15 +127,15 @@ def labelled_lines(groups: list[tuple[str, list[dict]]], label_chars: int, value
             labels[-1] = _leaders(labels[-1], label_chars)
             lines += [label.rstrip() for label in labels[:-1]]
             values = [_pad(line, Column(value_chars, right)) for line in wrap(value, value_chars)]
-            lines.append((labels[-1].ljust(label_chars) + values[0]).rstrip())
+            lines.append((_pad(labels[-1], Column(label_chars)) + values[0]).rstrip())
             lines += [(" " * label_chars + line).rstrip() for line in values[1:]]
     return "\n".join(lines)
 
 
 def _heading(text: str, width: int) -> str:
-    return f"{text.upper()} {RULE * max(2, width - len(text) - 1)}"
+    return f"{text.upper()} {RULE * max(2, width - cell_width(text) - 1)}"
 
 
 def _leaders(label: str, width: int) -> str:
-    room = width - 1 - len(label)
+    room = width - 1 - cell_width(label)
     return f"{label} {LEADER * (room - 1)}" if room > 2 else label
