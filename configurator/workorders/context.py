@@ -34,8 +34,8 @@ def work_order_context(unit, *, factory: str, public_url: str) -> dict:
         "measurements": _measurements(spec, design.get("measurements", {}),
                                       {c["id"] for c in remake["changes"]} if remake else ()),
         "texts": _texts(spec, design.get("texts", {})),
-        "materials": [_material(line) for line in unit.bill],
-        "routing": [_step(n, step) for n, step in enumerate(unit.routing, 1)],
+        "materials": [row for line in unit.bill for row in _material_rows(line)],
+        "routing": [_step_cells(n, step) for n, step in enumerate(unit.routing, 1)],
         "total_minutes": number(sum((_decimal(s["minutes"]) for s in unit.routing), Decimal(0))),
         "notes": _notes(unit),
         "remake": remake,
@@ -85,24 +85,21 @@ def _texts(spec: ProductSpec, values: dict) -> list[dict]:
             for t in spec.texts if values.get(t.id)]
 
 
-def _material(line: dict) -> dict:
-    material = {"material": line["material"], "name": line.get("name", ""),
-                "quantity": number(line["quantity"]), "unit": line.get("unit", ""),
-                "note": line.get("note", "")}
-    # the lines of the materials list: quantity and name, then how to cut it
-    material["rows"] = [[f"{material['quantity']} {material['unit']}".strip(), material["name"]]]
-    if material["note"]:
-        material["rows"].append(["", f"↳ {material['note']}"])
-    return material
+def _material_rows(line: dict) -> list[list[str]]:
+    """The material's lines in the list: quantity and name, then how to cut it."""
+    quantity = f"{number(line['quantity'])} {line.get('unit', '')}".strip()
+    rows = [[quantity, line.get("name", "")]]
+    if line.get("note"):
+        rows.append(["", f"↳ {line['note']}"])
+    return rows
 
 
-def _step(position: int, step: dict) -> dict:
+def _step_cells(position: int, step: dict) -> list[str]:
+    """Station, operation and standard minutes of the routing's step at `position`."""
     name = step.get("station_name") or step["station"]
     # "Cutting room (CAD marker, single-ply cutter...)": the floor knows the short name
     short = name.split(" (")[0]
-    minutes = number(step["minutes"])
-    return {"station": step["station"], "station_name": short, "operation": step["operation"],
-            "minutes": minutes, "cells": [f"{position} · {short}", step["operation"], minutes]}
+    return [f"{position} · {short}", step["operation"], number(step["minutes"])]
 
 
 def _remake(unit, spec: ProductSpec) -> dict | None:
