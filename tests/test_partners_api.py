@@ -216,3 +216,30 @@ def test_the_openapi_document_describes_the_api(client):
 
 def test_a_second_partner_can_be_made(app):
     assert make_partner(app, "Third Shop").secret.startswith("pk_live_")
+
+
+def test_a_keyed_order_runs_fourteen_statements_and_reads_its_partner_once(
+        client, db, partner, monkeypatch):
+    from sqlalchemy import event
+
+    from configurator.workorders import queue
+
+    monkeypatch.setattr(queue, "enqueue_renders", lambda unit_ids: None)  # renders aside
+    for n in range(2):  # the first orders store the spec version and its booking rows
+        client.post(URL, data={**FORM, "partner_reference": f"PO-{n}"},
+                    headers={**partner.headers, "Idempotency-Key": f"warm-{n}"})
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        response = client.post(URL, data={**FORM, "partner_reference": "PO-2"},
+                               headers={**partner.headers, "Idempotency-Key": "counted"})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert response.status_code == 201
+    # the key with its partner; the claim; 11 for the order; its stored answer
+    assert len(statements) == 14, "\n".join(statements)
+    assert sum(" partner " in f"{s} " for s in statements) == 1, "the partner is read again"

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -84,14 +84,16 @@ def run_once(partner_id: int, key: str, fp: str, handle: Callable[[], Order | An
     return answer
 
 
+_CLAIM = insert(IdempotencyRecord.__table__).returning(
+    IdempotencyRecord.__table__.c.id)  # built once: every keyed post claims
+
+
 def _claim(partner_id: int, key: str, fp: str) -> int | None:
     """The id of our new "processing" record; None when a finished twin exists."""
-    record = IdempotencyRecord(partner_id=partner_id, key=key, fingerprint=fp)
-    db.session.add(record)
     try:
-        db.session.flush()
-        record_id = record.id  # read before the commit expires it
-        db.session.commit()
+        record_id = db.session.execute(
+            _CLAIM, {"partner_id": partner_id, "key": key, "fingerprint": fp}).scalar_one()
+        _commit_keeping_loaded()
         return record_id
     except IntegrityError:
         db.session.rollback()
@@ -102,6 +104,19 @@ def _claim(partner_id: int, key: str, fp: str) -> int | None:
         return existing.id
     raise IdempotencyConflict(409, "A request with this Idempotency-Key is still being "
                                    "processed; retry in a moment to get its answer.")
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit the claim without expiring what the request loaded before it (its key and
+    partner): the claim wrote nothing else, so reading them back would be a query for
+    nothing."""
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def _existing(partner_id: int, key: str, fp: str) -> IdempotencyRecord:
