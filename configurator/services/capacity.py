@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import bindparam, case, select, tuple_, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.model import LineSpec
 from ..extensions import db
 from ..models import CapacityBooking
+from . import batch
 
 HORIZON_DAYS = 730  # we do not promise dates further out than this
 
@@ -150,9 +151,7 @@ def book_plan(plan: Plan) -> list[date]:
     if not fits:
         return [book_unit(line, routing, start) for line, routing, start in plan.units]
     new = {row.id: row.minutes + plan.takes[(row.station_id, row.day)] for row in rows}
-    db.session.execute(  # one statement for every row (the rows are ours until the commit)
-        update(_BOOKING).where(_BOOKING.c.id.in_(list(new))).values(
-            minutes=case(new, value=_BOOKING.c.id)))
+    batch.set_values(_BOOKING.c.minutes, new)  # one statement: the rows are ours until the commit
     return plan.dates
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import bindparam, case, insert, select, update
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -27,7 +27,7 @@ from ..extensions import db
 from ..models import Order, SpecSource, Unit, UnitEvent, WorkOrder
 from ..models._types import utcnow
 from ..specs_registry import catalog, remember_spec_version
-from . import capacity, stock
+from . import batch, capacity, stock
 
 log = logging.getLogger(__name__)
 
@@ -324,9 +324,7 @@ def _insert_units(order: Order, priced: list[CheckedUnit], dates: list[date]) ->
         insert(Unit).returning(Unit, sort_by_parameter_order=True),
         [_unit_row(order.id, p, day) for p, day in zip(priced, dates)]))
     codes = {unit.id: _unit_code(unit.id) for unit in units}
-    unit_table = Unit.__table__
-    db.session.execute(update(unit_table).where(unit_table.c.id.in_(list(codes)))
-                       .values(code=case(codes, value=unit_table.c.id)))
+    batch.set_values(Unit.__table__.c.code, codes)
     db.session.execute(insert(WorkOrder.__table__), [{"unit_id": unit.id, "status": "pending"}
                                                      for unit in units])
     db.session.execute(insert(UnitEvent.__table__), [

@@ -5,13 +5,14 @@ from collections.abc import Mapping
 from decimal import ROUND_CEILING, Decimal
 
 from flask import current_app
-from sqlalchemy import bindparam, case, select, tuple_, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from ..domain import Validation, bill_of_materials, validate
 from ..domain.model import ProductSpec
 from ..extensions import db
 from ..models import MaterialStock
+from . import batch
 
 QUANTUM = Decimal("0.0001")  # the precision of MaterialStock quantities
 
@@ -119,9 +120,7 @@ def reserve_many(needs: Mapping[tuple[str, str], Decimal]) -> None:
         if available < wanted[key]:
             raise InsufficientStock(key[0], key[1], wanted[key], available)
     new = {found[key].id: found[key].reserved + quantity for key, quantity in wanted.items()}
-    db.session.execute(  # one statement for every row (the rows are ours until the commit)
-        update(_STOCK).where(_STOCK.c.id.in_(list(new))).values(
-            reserved=case(new, value=_STOCK.c.id)))
+    batch.set_values(_STOCK.c.reserved, new)  # one statement: the rows are ours until the commit
 
 
 def set_on_hand(spec: ProductSpec, material_id: str, on_hand: Decimal) -> None:
