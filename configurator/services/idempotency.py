@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import delete, event, insert, select, update
+from sqlalchemy import bindparam, delete, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -84,8 +84,10 @@ def run_once(partner_id: int, key: str, fp: str, handle: Callable[[], Order | An
     return answer
 
 
-_CLAIM = insert(IdempotencyRecord.__table__).returning(
-    IdempotencyRecord.__table__.c.id)  # built once: every keyed post claims
+# Built once: every keyed post claims a record, and stores its answer with its order.
+_RECORD = IdempotencyRecord.__table__
+_CLAIM = insert(_RECORD).returning(_RECORD.c.id)
+_ANSWERED = update(_RECORD).where(_RECORD.c.id == bindparam("record_id"))
 
 
 def _claim(partner_id: int, key: str, fp: str) -> int | None:
@@ -162,10 +164,10 @@ def _answered_with_new_order(record_id: int,
         sess.flush()  # an order still pending is noted now
         if placed and not stored:
             answer = answer_for(placed[0])
-            sess.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == record_id).values(
-                state="done", order_id=placed[0].id, response_status=answer.status,
-                response_body=answer.body, response_headers=answer.headers)
-                .execution_options(synchronize_session=False))
+            sess.execute(_ANSWERED, {
+                "record_id": record_id, "state": "done", "order_id": placed[0].id,
+                "response_status": answer.status, "response_body": answer.body,
+                "response_headers": answer.headers})
             stored.append(answer)
 
     def forget(_sess, transaction) -> None:

@@ -6,7 +6,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ..extensions import db
 from ..models import ApiKey, Order, Partner, PartnerStaff
@@ -88,6 +88,11 @@ def rotate_key(key: ApiKey) -> IssuedKey:
     return issued
 
 
+# Key and partner in one query, built once: every partner request asks.
+_KEY_AND_PARTNER = (select(ApiKey, Partner).join(Partner, ApiKey.partner_id == Partner.id)
+                    .where(ApiKey.key_hash == bindparam("digest")))
+
+
 def authenticate(authorization: str | None) -> Partner:
     """The partner a `Bearer` header belongs to, or `AuthenticationFailed`."""
     scheme, _, secret = (authorization or "").partition(" ")
@@ -95,9 +100,7 @@ def authenticate(authorization: str | None) -> Partner:
     if scheme.lower() != "bearer" or not secret:
         raise AuthenticationFailed(401, "Send your API key as 'Authorization: Bearer pk_live_...'.")
     digest = hash_key(secret)
-    found = db.session.execute(  # key and partner in one query: every partner request asks
-        select(ApiKey, Partner).join(Partner, ApiKey.partner_id == Partner.id)
-        .where(ApiKey.key_hash == digest)).first()
+    found = db.session.execute(_KEY_AND_PARTNER, {"digest": digest}).first()
     # The lookup is by hash; compare again in constant time so timing tells nothing either way.
     if found is None or not hmac.compare_digest(found.ApiKey.key_hash, digest):
         raise AuthenticationFailed(401, "This API key is not known. Check it, or ask us for a new one.")
