@@ -52,6 +52,23 @@ def test_place_order_stores_units_with_full_snapshots(db, suit, customer):
     assert unit.events[0].to_status == "queued" and unit.events[0].actor == "system"
 
 
+def test_an_order_whose_random_reference_is_taken_is_placed_with_another(db, suit, customer,
+                                                                         monkeypatch):
+    from configurator.services import orders
+
+    design = complete_design(suit)
+    fabric = select(MaterialStock.reserved).where(
+        MaterialStock.material_id == _fabric_material(suit, design))
+    first = place_order(customer, [UnitRequest("suit", design)], today=MONDAY)
+    one_suit = db.session.scalars(fabric).one()
+    draws = iter([first.reference, "C2B-NEW234"])
+    monkeypatch.setattr(orders, "_new_reference", lambda: next(draws))
+    second = place_order(customer, [UnitRequest("suit", design)], today=MONDAY)
+    assert second.reference == "C2B-NEW234"
+    assert _count(db, Order) == 2 and _count(db, Unit) == 2 and _count(db, WorkOrder) == 2
+    assert db.session.scalars(fabric).one() == 2 * one_suit  # the first try left nothing
+
+
 def test_promised_date_is_a_working_day_after_the_lead_time(db, suit, customer):
     order = place_order(customer, [UnitRequest("suit", complete_design(suit))], today=MONDAY)
     assert order.promised_date >= MONDAY + timedelta(days=suit.lead_time_days)
