@@ -69,28 +69,6 @@ def test_swatches_show_the_colour_chip_of_each_choice(client, suit):
     assert f'<rect width="1" height="1" fill="{swatch.choices[0].colour}"/>' in html
 
 
-def test_an_option_fieldset_escapes_every_value_it_shows(app, suit):
-    """The fieldset is rendered in Python (web/option_html.py): what autoescaping did, it does."""
-    from dataclasses import replace
-
-    from configurator.web.option_html import option_fieldset
-
-    option = replace(suit.option("lapel"), label="Lapel <i>", help="A & B", display="select")
-    choice = replace(option.choices[0], id='no"pe', label="<b>Notch</b>")
-
-    class Field:
-        id, name, errors = "option_lapel", "option_lapel", ["<script>x</script>"]
-
-    html = option_fieldset({"option": option, "field": Field(), "active": False, "choices": [
-        {"choice": choice, "checked": False, "available": False, "disabled": True,
-         "colour": None, "reasons": ["Not with <linen>."]}]}, suit)
-    assert "<legend>Lapel &lt;i&gt;</legend>" in html and ">A &amp; B</p>" in html
-    assert '<option value="no&#34;pe" data-choice="no&#34;pe"  disabled>&lt;b&gt;Notch' in html
-    assert "&lt;b&gt;Notch&lt;/b&gt;: Not with &lt;linen&gt;.</li>" in html
-    assert '<span class="error">&lt;script&gt;x&lt;/script&gt;</span>' in html
-    assert "<script>" not in html and "hidden disabled" in html
-
-
 def test_posting_shows_each_error_next_to_its_field(client, suit):
     design = complete_design(suit)
     design["measurements"]["chest"] = "lots"

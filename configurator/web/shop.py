@@ -7,12 +7,10 @@ from flask import (Blueprint, abort, flash, redirect, render_template, request, 
 from ..services import drafts, feedback, orders, remakes
 from ..specs_registry import catalog
 from . import feedback_forms as fb
-from . import option_html
 from . import shop_pages as pages
 from .forms import CheckoutForm, DraftForm, form_class, form_data_from_design
 
 bp = Blueprint("shop", __name__)
-bp.add_app_template_global(option_html.option_fieldset, "option_fieldset_html")
 
 
 @bp.get("/")
