@@ -77,6 +77,57 @@ def test_an_unreachable_database_gets_a_503_page_not_a_traceback(unreachable_app
     assert "Traceback" not in page and "psycopg" not in page
 
 
+@pytest.fixture
+def partner_app(app_config):
+    from configurator import create_app
+    from conftest import TEST_DATABASE_URL
+
+    if not (TEST_DATABASE_URL or "").startswith("postgresql"):
+        pytest.skip("needs PostgreSQL (CONFIGURATOR_TEST_DATABASE_URL): a backend to terminate")
+    app_config.update(SPECS_DIR=str(PARTNER_SPECS), WEBHOOK_DELIVERY="manual",
+                      PARTNER_RATE_LIMIT="100000 per minute")
+    app = create_app(app_config)
+    with app.app_context():
+        _db.create_all()
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        _db.drop_all()
+
+
+def test_a_connection_lost_while_the_key_is_looked_up_gets_503_not_500(partner_app):
+    """The database drops the connection in the middle of the API key's lookup (its backend is
+    terminated just as the statement goes out): the partner is told to try again, and the next
+    post is placed. The lookup runs before the rate limit asks for the partner; inside the
+    limiter the error was taken for the limit store failing and retried on the broken session."""
+    from sqlalchemy import create_engine, event, text
+
+    partner = make_partner(partner_app, "Acme Tailors")
+    killer = create_engine(partner_app.config["SQLALCHEMY_DATABASE_URI"])
+    killed = []
+
+    def terminate_mid_lookup(conn, cursor, statement, *_args):
+        if "partner_api_key.key_hash" in statement and not killed:
+            with killer.connect() as other:
+                other.execute(text("SELECT pg_terminate_backend(:pid)"),
+                              {"pid": conn.connection.dbapi_connection.info.backend_pid})
+            killed.append(True)
+
+    client = partner_app.test_client()
+    with partner_app.app_context():
+        engine = _db.engine
+    event.listen(engine, "before_cursor_execute", terminate_mid_lookup)
+    try:
+        answer = client.post("/partners/v1/orders", data=FORM, headers=partner.headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", terminate_mid_lookup)
+        killer.dispose()
+    assert killed
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "5", answer.data[:300]
+    assert "try again" in answer.json["message"]
+    assert client.post("/partners/v1/orders", data=FORM, headers=partner.headers).status_code == 201
+
+
 # -- a render worker killed mid-job ---------------------------------------------------------
 
 @pytest.fixture

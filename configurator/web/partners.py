@@ -45,6 +45,14 @@ partner_limit = limiter.shared_limit(lambda: current_app.config["PARTNER_RATE_LI
                                      scope="partner-api", key_func=_rate_key)
 
 
+@api.before_request
+def _look_up_key() -> None:
+    """Look the key up before the rate limit asks for its partner. A database error here is
+    answered 503 like any other; inside the limiter it would be taken for the limit store
+    failing, and the limiter would try again on a session the error had left unusable (a 500)."""
+    _partner(required=False)
+
+
 def _partner(required: bool = True):
     """The partner of this request's key (looked up once per request: the limiter asks too)."""
     env = request.environ
