@@ -62,7 +62,8 @@ def html_params(**kwargs) -> Markup:
         if value is True:
             params.append(key)
         elif value is not False:  # escape() leaves a '"' only inside a Markup value
-            params.append(f'{key}="{str(escape(value)).replace(chr(34), "&quot;")}"')
+            value = str(escape(value)).replace('"', "&quot;")
+            params.append(f'{key}="{value}"')
     return Markup(" ".join(params))
 
 
