@@ -52,6 +52,10 @@ def _finish_config(app: Flask) -> None:
         options["connect_args"] = {"timeout": 30}
     cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
     cfg["STORAGE_DIR"] = cfg.get("STORAGE_DIR") or os.path.join(app.instance_path, "workorders")
+    if cfg.get("RENDER_IN_PROCESS") not in ("background", "inline"):
+        raise ConfigurationError(
+            f"CONFIGURATOR_RENDER_IN_PROCESS is {cfg.get('RENDER_IN_PROCESS')!r}: it must be "
+            "'background' (render after the answer, the default) or 'inline' (in the request).")
     cfg["RATELIMIT_ENABLED"] = cfg.get("RATELIMIT_ENABLED", True)
     cfg["RATELIMIT_STORAGE_URI"] = (cfg.get("RATELIMIT_STORAGE_URI")
                                     or _rate_limit_storage(cfg.get("BROKER_URL")))

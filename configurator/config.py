@@ -11,6 +11,9 @@ DEFAULTS: dict[str, object] = {
     "SPECS_DIR": str(ROOT / "specs"),
     "DATABASE_URL": None,  # None: SQLite in the instance folder
     "BROKER_URL": None,  # None: render work orders in-process
+    # Without a broker: "background" renders what a request asked for on the process's render
+    # thread, after the answer; "inline" renders it in the request (tests).
+    "RENDER_IN_PROCESS": "background",
     "STORAGE_DIR": None,  # None: <instance>/workorders
     "SECRET_KEY": None,  # None: a development key, refused when ENV=production
     "ENV": "development",

@@ -34,6 +34,9 @@ def app_config(tmp_path) -> dict:
         "STORAGE_DIR": str(tmp_path / "storage"),
         "SPECS_DIR": str(ROOT / "specs"),
         "RATELIMIT_STORAGE_URI": "memory://",
+        # The work orders of an order are there when its request returns (the default renders
+        # them after the answer: tests/test_workorders_background.py).
+        "RENDER_IN_PROCESS": "inline",
     }
 
 

@@ -1,12 +1,82 @@
-"""Hand work orders to the renderer. The order service calls this after its commit."""
+"""Hand work orders to the renderer. The order service calls this after its commit.
+
+With a broker the renders go to Celery workers. Without one (the embedded default) they run in
+this process: on its render thread when a web request asked for them, so a checkout or a
+partner's post is answered without waiting for its PDFs; at once anywhere else (a CLI command,
+a direct call outside a request), or everywhere with RENDER_IN_PROCESS = "inline" (tests).
+A render the process did not get to (it stopped) stays pending on the planners' list, and
+`configurator workorders render-pending` renders it.
+"""
 from __future__ import annotations
 
+import logging
+import os
+import queue
+import threading
 from collections.abc import Sequence
+
+from flask import Flask, current_app, has_request_context
+
+from ..extensions import db
+
+log = logging.getLogger(__name__)
 
 
 def enqueue_renders(unit_ids: Sequence[int], force: bool = False) -> None:
-    """Render these units' work orders: in-process without a broker, on workers with one."""
+    """Render these units' work orders: on workers with a broker, in-process without one."""
     from .tasks import render_work_order
 
+    if _on_render_thread():
+        _render_thread().submit(current_app._get_current_object(), list(unit_ids), force)
+        return
     for unit_id in unit_ids:
         render_work_order.delay(unit_id, force)
+
+
+def _on_render_thread() -> bool:
+    cfg = current_app.config
+    return (not cfg.get("BROKER_URL") and has_request_context()
+            and cfg["RENDER_IN_PROCESS"] == "background")
+
+
+class _RenderThread:
+    """One thread a process renders what requests handed over, one unit after the other (a
+    render is CPU work: more threads would only slow the requests down)."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._run, daemon=True, name="work-order-renderer").start()
+
+    def submit(self, app: Flask, unit_ids: list[int], force: bool) -> None:
+        self.jobs.put((app, unit_ids, force))
+
+    def _run(self) -> None:
+        from .tasks import render_work_order
+
+        while True:
+            app, unit_ids, force = self.jobs.get()
+            with app.app_context():
+                try:
+                    for unit_id in unit_ids:
+                        # Eager (no broker): runs here, with the task's retries; a failure is
+                        # recorded on the work order for the planners.
+                        render_work_order.delay(unit_id, force)
+                except Exception:  # keep the thread alive; what failed stays pending
+                    log.exception("rendering the work orders of units %s failed", unit_ids)
+                finally:
+                    db.session.remove()
+
+
+_thread: _RenderThread | None = None
+_thread_lock = threading.Lock()
+
+
+def _render_thread() -> _RenderThread:
+    """This process's render thread, started on first use (and again in a forked child, which
+    inherits the object but not the thread)."""
+    global _thread
+    with _thread_lock:
+        if _thread is None or _thread.pid != os.getpid():
+            _thread = _RenderThread()
+        return _thread

@@ -6,6 +6,7 @@ import gc
 import io
 import logging
 import re
+import threading
 from pathlib import Path
 from xml.etree import ElementTree
 from urllib.parse import quote, unquote, urlsplit
@@ -146,7 +147,9 @@ def _document(html: str):
 
 
 class Renderer:
-    """One warm WeasyPrint: stylesheets parsed once, one font configuration reused."""
+    """One warm WeasyPrint: stylesheets parsed once, one font configuration reused. Renders one
+    document at a time: without a broker the render thread, a print job's thread and a request
+    may all want it, and they share the font configuration."""
 
     def __init__(self, stylesheet: Path = STATIC_DIR / "css" / "workorder.css"):
         from weasyprint import CSS
@@ -159,12 +162,15 @@ class Renderer:
                        url_fetcher=static_url_fetcher, font_config=self.font_config)
             for paper, size in PAPERS.items()
         }
+        self._lock = threading.Lock()
 
     def render(self, html: str, paper: str = "A4") -> tuple[bytes, int]:
         """PDF bytes and page count."""
         stylesheet = self.stylesheets[paper_name(paper)]
-        rendered = _document(html).render(stylesheets=[stylesheet], font_config=self.font_config)
-        return rendered.write_pdf(), len(rendered.pages)
+        with self._lock:
+            rendered = _document(html).render(stylesheets=[stylesheet],
+                                              font_config=self.font_config)
+            return rendered.write_pdf(), len(rendered.pages)
 
     def pdf(self, html: str, paper: str = "A4") -> bytes:
         return self.render(html, paper)[0]
