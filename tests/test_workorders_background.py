@@ -2,6 +2,7 @@
 rendered on the process's render thread after the answer, not while the customer waits."""
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -11,8 +12,9 @@ from configurator import ConfigurationError, create_app
 from configurator.extensions import db as _db
 from configurator.models import Unit, WorkOrder
 from configurator.workorders.storage import storage
+from conftest import csrf_from, needs_chromium, new_tab
 from partners_support import FORM, app_config, partner  # noqa: F401 (fixtures)
-from workorders_support import pdf_text, place
+from workorders_support import PASSWORD, make_user, pdf_text, place
 
 
 def _work_order(app, code: str) -> WorkOrder:
@@ -89,3 +91,44 @@ def test_outside_a_request_the_work_orders_render_at_once(app, db, catalog):
 def test_an_unknown_render_mode_is_refused_with_the_setting_named(app_config):  # noqa: F811
     with pytest.raises(ConfigurationError, match="CONFIGURATOR_RENDER_IN_PROCESS is 'later'"):
         create_app({**app_config, "RENDER_IN_PROCESS": "later"})
+
+
+def test_the_state_of_a_work_order_is_readable_by_planners_only(app, db, client, catalog):
+    code = place(catalog, product="tee").units[0].code
+    url = f"/planner/units/{code}/workorder.json"
+    assert "/planner/login" in client.get(url).headers["Location"]
+    make_user()
+    page = client.get("/planner/login")
+    client.post("/planner/login", data={"email": "planner@example.com", "password": PASSWORD,
+                                        "csrf_token": csrf_from(page.data)})
+    assert client.get(url).get_json() == {"status": "done", "attempts": 1, "error": ""}
+    assert client.get("/planner/units/U-0000-999999/workorder.json").status_code == 404
+
+
+@pytest.mark.parametrize("_", [None], ids=["chromium"])
+@needs_chromium[0]
+@needs_chromium[1]
+def test_the_unit_page_updates_itself_when_its_work_order_is_rendered(
+        _, app, db, catalog, browser, live_server, tmp_path):
+    code = place(catalog, product="tee").units[0].code
+    make_user()
+    hold = tmp_path / "hold"
+    hold.touch()
+    app.config.update(RENDER_IN_PROCESS="background", RENDER_TEST_HOLD=str(hold))
+    page = new_tab(browser)
+    page.goto(f"{live_server}/planner/units/{code}")
+    page.fill('[name="email"]', "planner@example.com")
+    page.fill('[name="password"]', PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(f"/planner/units/{code}$"))
+
+    page.click("text=Render again")  # answered at once: the render waits on its thread
+    page.wait_for_selector("#wo-wait")
+    assert page.inner_text(".wo") in ("pending", "rendering")
+    assert page.locator("text=Download work order").count() == 0
+    assert not page.is_visible("#wo-render")  # no second render while this one runs
+
+    hold.unlink()  # the page reloads itself once the state changes, without a click
+    page.wait_for_selector("text=Download work order")
+    assert page.inner_text(".wo") == "done"
+    assert page.locator("#wo-wait").count() == 0

@@ -146,6 +146,16 @@ def rerender(code: str):
     return redirect(url_for("planner.unit", code=code))
 
 
+@bp.get("/units/<code>/workorder.json")
+def work_order_state(code: str):
+    """The work order's state: the unit's page polls it while the work order renders."""
+    work_order = _unit_or_404(code).work_order
+    if work_order is None:
+        return jsonify({"status": "missing", "attempts": 0, "error": ""})
+    return jsonify({"status": work_order.status, "attempts": work_order.attempts or 0,
+                    "error": work_order.error or ""})
+
+
 @bp.get("/units/<code>/workorder.pdf")
 def work_order_pdf(code: str):
     found = _unit_or_404(code)
