@@ -137,11 +137,11 @@ def advance(code: str):
 
 @bp.post("/units/<code>/render")
 def rerender(code: str):
-    from ..workorders.queue import enqueue_renders
+    from ..workorders.queue import render_again
 
     found = _unit_or_404(code)
     if ActionForm().validate_on_submit():
-        enqueue_renders([found.id], force=True)
+        render_again(found.id)
         flash(f"The work order of {found.code} was sent to the renderer.", "success")
     return redirect(url_for("planner.unit", code=code))
 

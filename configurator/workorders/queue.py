@@ -16,8 +16,10 @@ import threading
 from collections.abc import Sequence
 
 from flask import Flask, current_app, has_request_context
+from sqlalchemy import update
 
 from ..extensions import db
+from ..models import WorkOrder
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,16 @@ def enqueue_renders(unit_ids: Sequence[int], force: bool = False) -> None:
         return
     for unit_id in unit_ids:
         render_work_order.delay(unit_id, force)
+
+
+def render_again(unit_id: int) -> None:
+    """A planner asked for a fresh work order: it is pending until a renderer takes it (a work
+    order being rendered stays so), so the unit's page shows the render coming rather than the
+    old file's "done"."""
+    db.session.execute(update(WorkOrder).where(
+        WorkOrder.unit_id == unit_id, WorkOrder.status != "rendering").values(status="pending"))
+    db.session.commit()
+    enqueue_renders([unit_id], force=True)
 
 
 def _on_render_thread() -> bool:
