@@ -16,7 +16,7 @@ from configurator.services import feedback, remakes
 from configurator.services.units import advance_unit, next_step
 from configurator.workorders.storage import storage
 from conftest import csrf_from
-from workorders_support import PASSWORD, make_user, pdf_text, place, squash
+from workorders_support import PASSWORD, log_in, make_user, pdf_text, place, squash
 
 
 def ship(db, unit_id: int) -> Unit:
@@ -63,10 +63,7 @@ def ask_remake(client, unit: Unit, measurements: dict | None = None, **fields):
 
 
 def login(client):
-    page = client.get("/planner/login")
-    response = client.post("/planner/login", data={
-        "email": "planner@example.com", "password": PASSWORD, "csrf_token": csrf_from(page.data)})
-    assert response.status_code == 302
+    assert log_in(client).status_code == 302
 
 
 @pytest.fixture

@@ -15,19 +15,13 @@ from sqlalchemy import select
 from configurator.models import Unit, UnitEvent, User
 from configurator.services.units import InvalidTransition, advance_unit
 from conftest import csrf_from
-from workorders_support import PASSWORD, make_user, place
-
-
-def _login(client, email="planner@example.com"):
-    page = client.get("/planner/login")
-    return client.post("/planner/login", data={
-        "email": email, "password": PASSWORD, "csrf_token": csrf_from(page.data)})
+from workorders_support import PASSWORD, log_in, make_user, place
 
 
 @pytest.fixture
 def planner(db, client):
     user = make_user()
-    assert _login(client).status_code == 302
+    assert log_in(client).status_code == 302
     return user
 
 
@@ -229,7 +223,7 @@ def test_another_planner_cannot_see_my_print_job(app, db, client, catalog, plann
     # first client: drop it between the two browsers.
     for name in ("_login_user", "csrf_token"):
         g.pop(name, None)
-    _login(other, "other@example.com")
+    log_in(other, "other@example.com")
     g.pop("_login_user", None)
     assert other.get(job_url + ".json").status_code == 404
 

@@ -12,7 +12,7 @@ from configurator import create_app
 from configurator.extensions import db as _db
 from configurator.web.security import CONTENT_SECURITY_POLICY
 from conftest import csrf_from, redis_up
-from workorders_support import PASSWORD, make_user, place
+from workorders_support import PASSWORD, log_in, make_user, place
 
 CHROMIUM = "/usr/bin/chromium"
 STRICT = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
@@ -203,12 +203,7 @@ def test_an_unreachable_limit_store_still_limits_in_memory(app, app_config):
 def test_a_successful_login_still_works_under_the_limit(app):
     with app.app_context():
         make_user()
-    client = app.test_client()
-    page = client.get("/planner/login")
-    response = client.post("/planner/login", data={
-        "email": "planner@example.com", "password": PASSWORD,
-        "csrf_token": csrf_from(page.data)})
-    assert response.status_code == 302
+    assert log_in(app.test_client()).status_code == 302
 
 
 # -- the policy in a real browser ------------------------------------------------------------

@@ -12,9 +12,9 @@ from configurator import ConfigurationError, create_app
 from configurator.extensions import db as _db
 from configurator.models import Unit, WorkOrder
 from configurator.workorders.storage import storage
-from conftest import csrf_from, needs_chromium, new_tab
+from conftest import needs_chromium, new_tab
 from partners_support import FORM, app_config, partner  # noqa: F401 (fixtures)
-from workorders_support import PASSWORD, make_user, pdf_text, place
+from workorders_support import PASSWORD, log_in, make_user, pdf_text, place
 
 
 def _work_order(app, code: str) -> WorkOrder:
@@ -98,9 +98,7 @@ def test_the_state_of_a_work_order_is_readable_by_planners_only(app, db, client,
     url = f"/planner/units/{code}/workorder.json"
     assert "/planner/login" in client.get(url).headers["Location"]
     make_user()
-    page = client.get("/planner/login")
-    client.post("/planner/login", data={"email": "planner@example.com", "password": PASSWORD,
-                                        "csrf_token": csrf_from(page.data)})
+    assert log_in(client).status_code == 302
     assert client.get(url).get_json() == {"status": "done", "attempts": 1, "error": ""}
     assert client.get("/planner/units/U-0000-999999/workorder.json").status_code == 404
 

@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from configurator.extensions import db
 from configurator.models import User
 from configurator.services.orders import CustomerDetails, UnitRequest, place_order
-from conftest import complete_design
+from conftest import complete_design, csrf_from
 
 MONDAY = date(2026, 3, 2)
 PASSWORD = "correct horse battery"
@@ -32,6 +32,13 @@ def make_user(email="planner@example.com", role="planner") -> User:
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def log_in(client, email: str = "planner@example.com"):
+    """Log a planner in through the real form (with its CSRF token); the login's response."""
+    page = client.get("/planner/login")
+    return client.post("/planner/login", data={
+        "email": email, "password": PASSWORD, "csrf_token": csrf_from(page.data)})
 
 
 def pdf_text(data: bytes) -> tuple[str, int]:
