@@ -11,6 +11,7 @@ from . import shop_pages as pages
 from .forms import CheckoutForm, DraftForm, form_class, form_data_from_design
 
 bp = Blueprint("shop", __name__)
+bp.add_app_template_global(pages.option_fieldset_html)
 
 
 @bp.get("/")

@@ -4,17 +4,20 @@ The views in `shop.py` stay thin by calling these; the engine decides every stat
 """
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from flask import session, url_for
+from flask import current_app, session, url_for
 from flask_wtf import FlaskForm
+from jinja2 import Template
+from markupsafe import Markup
 
 from ..domain import propagate, validate
 from ..domain.engine import applies, drop_inactive
-from ..domain.model import Option, ProductSpec
+from ..domain.model import Choice, Option, ProductSpec
 from ..domain.settle import Settled, settle
 from ..preview import render_preview, safe_colour
 from ..services import drafts, orders, stock
@@ -207,7 +210,46 @@ def _option_groups(spec: ProductSpec, form: FlaskForm, prop) -> list[dict]:
     return [{"title": title, "options": items} for title, items in groups.items()]
 
 
-def _option_view(option: Option, form: FlaskForm, prop) -> dict:
+@dataclass(frozen=True)
+class _Value:
+    """A view value: templates read its attributes; Python code may subscript it like the
+    dict it replaced (`ov["option"]`)."""
+
+    def __getitem__(self, key: str):
+        return getattr(self, key)
+
+
+@dataclass(frozen=True)
+class FieldView(_Value):
+    """What `option_fieldset` reads of a form field, fixed once its errors are attached."""
+    id: str
+    name: str
+    errors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ChoiceView(_Value):
+    choice: Choice = field(compare=False)  # compared by its id: ids are unique in an option
+    choice_id: str
+    checked: bool
+    available: bool
+    disabled: bool
+    colour: str | None
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OptionView(_Value):
+    """Everything `option_fieldset` shows of one option besides the spec: two equal views of
+    one spec render the same HTML (see `option_fieldset_html`)."""
+    option: Option = field(compare=False)  # compared by its id: ids are unique in a spec
+    option_id: str
+    field: FieldView
+    choices: tuple[ChoiceView, ...]
+    active: bool
+
+
+def _option_view(option: Option, form: FlaskForm, prop) -> OptionView:
     field_ = form[f"{OPTION_PREFIX}{option.id}"]
     states = prop.options.get(option.id, {})
     choices = []
@@ -215,12 +257,24 @@ def _option_view(option: Option, form: FlaskForm, prop) -> dict:
         state = states.get(choice.id)
         available = state.available if state is not None else True
         checked = field_.data == choice.id
-        choices.append({
-            "choice": choice, "checked": checked, "available": available,
-            "disabled": not available and not checked, "colour": safe_colour(choice.colour),
-            "reasons": [r.message for r in state.reasons] if state is not None else []})
-    return {"option": option, "field": field_, "choices": choices,
-            "active": prop.active.get(option.id, True)}
+        choices.append(ChoiceView(
+            choice, choice.id, checked, available, not available and not checked,
+            safe_colour(choice.colour),
+            tuple(r.message for r in state.reasons) if state is not None else ()))
+    return OptionView(option, option.id, FieldView(field_.id, field_.name, tuple(field_.errors)),
+                      tuple(choices), prop.active.get(option.id, True))
+
+
+@functools.lru_cache(maxsize=2048)
+def _fieldset_html(template: Template, spec: ProductSpec, ov: OptionView) -> Markup:
+    return template.module.option_fieldset(ov, spec)
+
+
+def option_fieldset_html(ov: OptionView, spec: ProductSpec) -> Markup:
+    """The `option_fieldset` macro's HTML, rendered once per spec, macro and option view: the
+    macro reads nothing but `ov` and `spec` (most options of most pages look the same)."""
+    template = current_app.jinja_env.get_template("shop/_macros.html")
+    return _fieldset_html(template, spec, ov)
 
 
 def _measurement_groups(spec: ProductSpec, form: FlaskForm, prop) -> list[dict]:
