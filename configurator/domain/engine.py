@@ -208,6 +208,12 @@ def _check_rules(spec, options, values, violations) -> None:
 
 # ================================================================ propagate
 
+def sold_out(stock: Mapping[str, Decimal] | None) -> frozenset[str]:
+    """The materials `stock` lists with nothing left: all `propagate` reads of the stock (a
+    choice is out of stock when its material is one of them)."""
+    return frozenset(m for m, level in stock.items() if not level > 0) if stock else frozenset()
+
+
 RANGE_CACHE_SIZE = 20_000  # group answers kept per product (a few MB at most)
 _MISSING = object()
 
@@ -221,8 +227,7 @@ class _Call:
         self.selected = self._selections(_as_dict(design.get("options")))
         self.entered = self._entries(_as_dict(design.get("measurements")))
         self.stock = stock
-        # a choice is out of stock when its material is listed with nothing left
-        short = {m for m, level in stock.items() if not level > 0} if stock is not None else ()
+        short = sold_out(stock)
         self.in_stock = [[material is None or material not in short for material in row]
                          for row in cp.value_materials]
         self.numeric_cache: dict[tuple, Any] = {}

@@ -16,7 +16,7 @@ from jinja2 import Template
 from markupsafe import Markup
 
 from ..domain import propagate, validate
-from ..domain.engine import applies, drop_inactive
+from ..domain.engine import applies, drop_inactive, sold_out
 from ..domain.model import Choice, Option, ProductSpec
 from ..domain.settle import Settled, settle
 from ..preview import render_preview, safe_colour
@@ -151,12 +151,17 @@ def design_page(spec: ProductSpec, design: dict, form: FlaskForm, show: str = SH
     choices (see `domain.settle`), and the choices are offered with only those held.
     `settled`: that outcome, when the caller has worked it out already.
     """
+    levels = None
     if settled is None:
-        settled = settle(spec, design, picked or {}, stock.levels_for(spec, design))
+        levels = stock.levels_for(spec, design)
+        settled = _settle(spec, design, picked or {}, levels)
+    if settled.design is not design:  # defaults gave way: the levels are the new design's
+        levels = None
     design = settled.design
     for change in settled.changes:
         form[f"{OPTION_PREFIX}{change.option}"].data = change.now
-    prop = settled.found or propagate(spec, design, stock=stock.levels_for(spec, design))
+    prop = settled.found or propagate(
+        spec, design, stock=stock.levels_for(spec, design) if levels is None else levels)
     if settled.offered is not None:
         prop = replace(prop, options=settled.offered.options)
     general = list(general or [])
@@ -179,6 +184,23 @@ def design_page(spec: ProductSpec, design: dict, form: FlaskForm, show: str = SH
         "auto": settled.auto, "auto_json": json.dumps(settled.auto, sort_keys=True),
         "changes": settled.changes,
     }
+
+
+def _settle(spec: ProductSpec, design: dict, picked: Mapping[str, str],
+            levels: Mapping[str, Decimal]) -> Settled:
+    """`settle`, worked out once per spec and sold-out materials for a fresh page (the
+    spec's defaults, all picked for the shopper), which is how every shopper starts."""
+    if picked and picked == design["options"] and design == default_design(spec):
+        return _fresh_settled(spec, sold_out(levels))
+    return settle(spec, design, picked, levels)
+
+
+@functools.lru_cache(maxsize=256)
+def _fresh_settled(spec: ProductSpec, out: frozenset[str]) -> Settled:
+    """Shared between requests: the pages only read it. The engine reads no more of the
+    levels than which materials are sold out (`sold_out`)."""
+    design = default_design(spec)
+    return settle(spec, design, dict(design["options"]), {m: Decimal(0) for m in out})
 
 
 def _entered(violation, design: dict) -> bool:
