@@ -63,21 +63,24 @@ def levels_for(spec: ProductSpec, design: dict,
     return live
 
 
-def ensure_stock(spec: ProductSpec) -> None:
-    """Create the missing MaterialStock rows of `spec` from its initial `stock` values."""
+def ensure_stock(spec: ProductSpec) -> bool:
+    """Create the missing MaterialStock rows of `spec` from its initial `stock` values; True
+    when every row was there already."""
     existing = set(db.session.execute(
         select(MaterialStock.material_id).where(MaterialStock.product_id == spec.id)).scalars())
-    for material in spec.materials:
-        if material.id not in existing:
-            _insert_row(spec.id, material.id, Decimal(material.stock))
+    missing = [material for material in spec.materials if material.id not in existing]
+    for material in missing:
+        _insert_row(spec.id, material.id, Decimal(material.stock))
+    return not missing
 
 
 def ensure_stock_once(spec: ProductSpec) -> None:
-    """`ensure_stock`, skipped once this app has seen every row of this spec version there
-    (rows are never deleted): one query less for each order."""
+    """`ensure_stock`, skipped once this app has found every row of this spec version there
+    (rows are never deleted): one query less for each order. Rows this call creates do not
+    count until a later call finds them: they are not committed yet, and other orders running
+    now would skip the check and find no stock."""
     seen = current_app.extensions.setdefault("stock_rows_ensured", set())
-    if spec.version not in seen:
-        ensure_stock(spec)
+    if spec.version not in seen and ensure_stock(spec):
         seen.add(spec.version)
 
 
