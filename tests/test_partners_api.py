@@ -218,7 +218,7 @@ def test_a_second_partner_can_be_made(app):
     assert make_partner(app, "Third Shop").secret.startswith("pk_live_")
 
 
-def test_a_keyed_order_runs_thirteen_statements_and_reads_its_partner_once(
+def test_a_keyed_order_runs_twelve_statements_in_one_transaction_and_reads_its_partner_once(
         client, db, partner, monkeypatch):
     from sqlalchemy import event
 
@@ -229,17 +229,25 @@ def test_a_keyed_order_runs_thirteen_statements_and_reads_its_partner_once(
         client.post(URL, data={**FORM, "partner_reference": f"PO-{n}"},
                     headers={**partner.headers, "Idempotency-Key": f"warm-{n}"})
     statements: list[str] = []
+    commits: list[object] = []
 
     def note(_conn, _cursor, statement, *_args) -> None:
         statements.append(" ".join(statement.split()))
 
+    def committed(conn) -> None:
+        commits.append(conn)
+
     event.listen(db.engine, "before_cursor_execute", note)
+    event.listen(db.engine, "commit", committed)
     try:
         response = client.post(URL, data={**FORM, "partner_reference": "PO-2"},
                                headers={**partner.headers, "Idempotency-Key": "counted"})
     finally:
         event.remove(db.engine, "before_cursor_execute", note)
+        event.remove(db.engine, "commit", committed)
     assert response.status_code == 201
-    # the key with its partner; the claim; 10 for the order; its stored answer
-    assert len(statements) == 13, "\n".join(statements)
+    # the key with its partner; 10 for the order; the key's record with its answer, last
+    assert len(statements) == 12, "\n".join(statements)
+    assert statements[-1].startswith("INSERT INTO idempotency_record")
+    assert len(commits) == 1
     assert sum(" partner " in f"{s} " for s in statements) == 1, "the partner is read again"

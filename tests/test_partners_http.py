@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 
 import requests
 from sqlalchemy import func, select
 
-from configurator.models import IdempotencyRecord, Order
+from configurator.models import IdempotencyRecord, MaterialStock, Order
+from configurator.services.stock import round_up
 from partners_support import FORM, app_config, partner  # noqa: F401
 
 
@@ -27,8 +29,8 @@ def test_a_missing_key_over_http_is_401_json(live_server):
 
 
 def test_twenty_concurrent_posts_with_one_key_make_exactly_one_order(live_server, db, partner):
-    """The first to claim the key places the order; twins still in flight get 409, later ones
-    the first answer. Exactly one order, and every 201 is byte-for-byte the same."""
+    """The first to commit places the order; each twin is refused at the key's record, rolls
+    back its own order and answers with the first's. Exactly one order, twenty identical 201s."""
     headers = {**partner.headers, "Idempotency-Key": "burst-1"}
 
     def post(_):
@@ -39,12 +41,20 @@ def test_twenty_concurrent_posts_with_one_key_make_exactly_one_order(live_server
     with ThreadPoolExecutor(max_workers=20) as pool:
         answers = list(pool.map(post, range(20)))
     statuses = [status for status, _, _ in answers]
-    assert set(statuses) <= {201, 409}, statuses
+    assert set(statuses) == {201}, answers[0][:2]
     created = {(body, location) for status, body, location in answers if status == 201}
     assert len(created) == 1
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Order.id))) == 1
     record = db.session.scalar(select(IdempotencyRecord))
     assert record.state == "done" and record.order_id is not None
+    # the twins rolled back everything: stock is reserved for the one order only
+    needed: dict[str, Decimal] = {}
+    for line in record.order.units[0].bill:
+        needed[line["material"]] = needed.get(line["material"], 0) + Decimal(line["quantity"])
+    needed = {material: round_up(quantity) for material, quantity in needed.items()}
+    reserved = {row.material_id: row.reserved for row in db.session.scalars(
+        select(MaterialStock).where(MaterialStock.reserved > 0))}
+    assert reserved == needed
     retry = post(None)
     assert retry[0] == 201 and (retry[1], retry[2]) in created

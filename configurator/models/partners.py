@@ -79,8 +79,9 @@ class IdempotencyRecord(db.Model):
     partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"))
     key: Mapped[str] = mapped_column(String(255))
     fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of the request body
+    # Written "done", with the answer, in the order's own transaction (services/idempotency.py);
+    # "processing" is a claim of the previous protocol, made before the order.
     state: Mapped[str] = mapped_column(String(16), default="processing")  # processing | done
-    # Set in the same transaction as the order, so a committed order is never "processing".
     order_id: Mapped[Optional[int]] = mapped_column(ForeignKey("order.id"))
     response_status: Mapped[Optional[int]] = mapped_column(Integer)
     response_body: Mapped[Optional[str]] = mapped_column(Text)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -93,12 +93,15 @@ def read_form(values: Mapping[str, list[str]], products: Mapping, fallback_email
     return Intake(customer, units, reference or None, prefixes)
 
 
-def submit(partner: Partner, values: Mapping[str, list[str]], files: tuple[str, ...] = ()) -> Order:
-    """Read the post and place the order for `partner`, or `IntakeRejected` with nothing stored."""
+def submit(partner: Partner, values: Mapping[str, list[str]], files: tuple[str, ...] = (),
+           before_commit: Callable[[Order], None] | None = None) -> Order:
+    """Read the post and place the order for `partner`, or `IntakeRejected` with nothing stored.
+    `before_commit`: see `place_order` (the partner API stores its Idempotency-Key with it)."""
     intake = read_form(values, catalog().products, partner.contact_email, files)
     try:
         return place_order(intake.customer, intake.units, source="partner",
-                           partner_id=partner.id, partner_reference=intake.partner_reference)
+                           partner_id=partner.id, partner_reference=intake.partner_reference,
+                           before_commit=before_commit)
     except OrderRejected as exc:
         raise IntakeRejected([
             FieldProblem(_order_field(intake.prefixes, p.unit, p.field), p.rule, p.message)

@@ -9,7 +9,7 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -99,28 +99,44 @@ class CheckedUnit:
 
 def place_order(customer: CustomerDetails, units: Sequence[UnitRequest | CheckedUnit], *,
                 source: str = "shop", partner_id: int | None = None,
-                partner_reference: str | None = None, today: date | None = None) -> Order:
-    """Check and store an order in one transaction, then hand its work orders to the renderer."""
+                partner_reference: str | None = None, today: date | None = None,
+                before_commit: Callable[[Order], None] | None = None) -> Order:
+    """Check and store an order in one transaction, then hand its work orders to the renderer.
+    `before_commit(order)` runs last in that transaction (once per try), with the order and
+    its units written: what it writes commits with the order or not at all."""
     customer = _clean_customer(customer)
     priced = _check_units(units)
     today = today or date.today()
     for attempt in range(1, STORE_ATTEMPTS + 1):
+        written: list[Unit] = []
         try:
-            order = _store(customer, priced, source, partner_id, partner_reference, today)
+            order = _store(customer, priced, source, partner_id, partner_reference, today,
+                           written)
+            if before_commit is not None:
+                before_commit(order)
             _commit_keeping(order)
             break
         except DBAPIError as exc:
-            db.session.rollback()
+            _roll_back(written)
             if attempt == STORE_ATTEMPTS or not _retryable(exc):
                 raise
             log.warning("order transaction aborted (%s), attempt %d: trying again",
                         getattr(exc.orig, "sqlstate", "?"), attempt)
             time.sleep(random.uniform(0, 0.02 * attempt))  # let the other transaction finish
         except BaseException:
-            db.session.rollback()
+            _roll_back(written)
             raise
     enqueue_work_orders([unit.id for unit in order.units])
     return order
+
+
+def _roll_back(written: list[Unit]) -> None:
+    """Roll the transaction back and forget its units: they entered the session as loaded
+    rows, which a rollback keeps, and their ids may be handed out again (SQLite)."""
+    db.session.rollback()
+    for unit in written:
+        if unit in db.session:
+            db.session.expunge(unit)
 
 
 def _commit_keeping(order: Order) -> None:
@@ -301,7 +317,8 @@ def _apply_volume_tiers(priced: list[CheckedUnit]) -> None:
 # -- storing --------------------------------------------------------------------------------
 
 def _store(customer: CustomerDetails, priced: list[CheckedUnit], source: str,
-           partner_id: int | None, partner_reference: str | None, today: date) -> Order:
+           partner_id: int | None, partner_reference: str | None, today: date,
+           written: list[Unit]) -> Order:
     """Write the order, then take the locks: stock and capacity rows are shared by every order,
     so they are locked last, in a fixed order, and held only for a few statements until the
     commit. Everything else (reads, the order's own rows) happens before."""
@@ -318,7 +335,7 @@ def _store(customer: CustomerDetails, priced: list[CheckedUnit], source: str,
         partner_id=partner_id, partner_reference=partner_reference)
     db.session.add(order)
     db.session.flush()  # the order alone, through the session: hooks see a new order
-    _insert_units(order, priced, plan.dates)  # before the locks
+    written.extend(_insert_units(order, priced, plan.dates))  # before the locks
     _reserve_stock(priced, ensure=False)
     promised = _book_planned(priced, plan)
     if promised != plan.dates:  # another order took the room the plan counted on
@@ -328,7 +345,7 @@ def _store(customer: CustomerDetails, priced: list[CheckedUnit], source: str,
     return order
 
 
-def _insert_units(order: Order, priced: list[CheckedUnit], dates: list[date]) -> None:
+def _insert_units(order: Order, priced: list[CheckedUnit], dates: list[date]) -> list[Unit]:
     """The order's units, their pending work orders and first events, in one statement each
     rather than through the session's unit of work, whose cost grows with every unit (ten
     units: about a quarter less CPU for the order); `order.units` is set."""
@@ -344,6 +361,7 @@ def _insert_units(order: Order, priced: list[CheckedUnit], dates: list[date]) ->
     for unit in units:
         set_committed_value(unit, "code", codes[unit.id])
     set_committed_value(order, "units", units)
+    return units
 
 
 _INSERT_UNITS = insert(Unit.__table__).returning(  # built once: Core, not the ORM's bulk path

@@ -98,7 +98,8 @@ def document(server_url: str) -> dict:
                     "parameters": [{"name": "Idempotency-Key", "in": "header", "schema": {
                         "type": "string", "maxLength": 255}, "description": (
                         "Retries with the same key and body get the first answer; a different "
-                        "body gets 422; a retry while the first is processing gets 409.")}],
+                        "body gets 422; a retry while the first is still running waits for its "
+                        "answer.")}],
                     "requestBody": {"required": True, "content": {
                         "application/x-www-form-urlencoded": {"schema": _FORM_FIELDS},
                         "multipart/form-data": {"schema": _FORM_FIELDS}}},
@@ -106,8 +107,9 @@ def document(server_url: str) -> dict:
                         "201": _answer("Placed.", {"$ref": "#/components/schemas/Order"}, {
                             "Location": {"schema": {"type": "string"}}}),
                         "400": _answer("Malformed Idempotency-Key."),
-                        "409": _answer("The first request with this key is still being "
-                                       "processed.", headers=_RETRY_AFTER),
+                        "409": _answer("The key is held by a request of an earlier version "
+                                       "of the service that is still running.",
+                                       headers=_RETRY_AFTER),
                         "413": _answer("The body is too large."),
                         "415": _answer("Not a form post."),
                         "422": _answer("Not accepted, nothing stored; every problem by field "

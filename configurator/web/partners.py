@@ -93,14 +93,14 @@ def create_order():
         raise ApiError(400, reason)
     fingerprint = idempotency.fingerprint(values, {name: b"" for name in files})
     answer = idempotency.run_once(partner.id, key, fingerprint,
-                                  lambda: _submit(partner, values, files), _created)
+                                  lambda record: _submit(partner, values, files, record), _created)
     return _respond(answer)
 
 
-def _submit(partner, values, files) -> Order | Answer:
+def _submit(partner, values, files, before_commit=None) -> Order | Answer:
     """The placed order, or the 422 answer naming every problem."""
     try:
-        return intake.submit(partner, values, files)
+        return intake.submit(partner, values, files, before_commit)
     except intake.IntakeRejected as exc:
         return Answer(422, json.dumps({
             "status": 422, "message": "The order was not accepted; nothing was stored. "
