@@ -45,7 +45,7 @@ def _finish_config(app: Flask) -> None:
         cfg["SECRET_KEY"] = DEV_SECRET
     url = cfg.get("DATABASE_URL") or "sqlite:///" + os.path.join(app.instance_path, "configurator.db")
     cfg["SQLALCHEMY_DATABASE_URI"] = url
-    options = {"pool_pre_ping": True}
+    options: dict = {}
     if url.startswith("sqlite"):
         # Writers queue for SQLite's one lock; wait up to 30 s (not 5) before giving up, so a
         # burst of orders on the embedded default waits instead of answering "try again".
@@ -74,10 +74,14 @@ def _rate_limit_storage(broker_url: object) -> str:
 def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (registers the tables)
     from .extensions import csrf, db, limiter, login_manager, migrate
+    from .pool import ping_when_idle
     from .specs_registry import init_registry
     from .web import security
 
     db.init_app(app)
+    if not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
+        with app.app_context():
+            ping_when_idle(db.engine, lambda: float(app.config["DATABASE_PING_AFTER_IDLE"]))
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -10,6 +10,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS: dict[str, object] = {
     "SPECS_DIR": str(ROOT / "specs"),
     "DATABASE_URL": None,  # None: SQLite in the instance folder
+    # A pooled connection idle this long (seconds) is pinged before use (configurator/pool.py).
+    "DATABASE_PING_AFTER_IDLE": 5,
     "BROKER_URL": None,  # None: render work orders in-process
     # Without a broker: "background" renders what a request asked for on the process's render
     # thread, after the answer; "inline" renders it in the request (tests).

@@ -128,6 +128,58 @@ def test_a_connection_lost_while_the_key_is_looked_up_gets_503_not_500(partner_a
     assert client.post("/partners/v1/orders", data=FORM, headers=partner.headers).status_code == 201
 
 
+def _count_pings(monkeypatch, app) -> list:
+    with app.app_context():
+        dialect = _db.engine.dialect
+    pings: list = []
+    real = dialect.do_ping
+    monkeypatch.setattr(dialect, "do_ping", lambda conn: pings.append(conn) or real(conn))
+    return pings
+
+
+def test_a_connection_in_steady_use_is_not_pinged_before_each_request(app, monkeypatch):
+    """Pinging at every checkout is a round trip a transaction; one back within seconds is not
+    pinged (configurator/pool.py), one back after the idle time is."""
+    pings = _count_pings(monkeypatch, app)
+    client = app.test_client()
+    for _ in range(3):
+        assert client.get("/d/" + "a" * 43).status_code == 404  # a draft lookup: one query
+    assert pings == []
+    app.config["DATABASE_PING_AFTER_IDLE"] = 0  # read at checkout: now every reuse is pinged
+    for _ in range(2):
+        assert client.get("/d/" + "a" * 43).status_code == 404
+    assert len(pings) == 2
+
+
+@pytest.fixture
+def idle_after_200ms(app_config):
+    app_config["DATABASE_PING_AFTER_IDLE"] = 0.2
+
+
+def test_a_connection_dropped_while_idle_is_replaced_before_use(idle_after_200ms, partner_app,
+                                                                 monkeypatch):
+    """The database dropped the pooled connection during a quiet spell (a restart, a
+    firewall): the ping at checkout finds it dead, a new one is opened, the post is placed."""
+    from sqlalchemy import create_engine, text
+
+    pings = _count_pings(monkeypatch, partner_app)
+    partner = make_partner(partner_app, "Acme Tailors")
+    client = partner_app.test_client()
+    assert client.post("/partners/v1/orders", data=FORM, headers=partner.headers).status_code == 201
+    killer = create_engine(partner_app.config["SQLALCHEMY_DATABASE_URI"])
+    with killer.connect() as other:
+        dropped = other.execute(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+    killer.dispose()
+    assert dropped >= 1
+    time.sleep(0.3)
+    answer = client.post("/partners/v1/orders", data={**FORM, "partner_reference": "PO-2"},
+                         headers=partner.headers)
+    assert answer.status_code == 201, answer.data[:300]
+    assert pings
+
+
 # -- a render worker killed mid-job ---------------------------------------------------------
 
 @pytest.fixture
