@@ -321,12 +321,15 @@ class _Call:
                 out.append({cp.class_of[i][v] for v, ok in enumerate(self.in_stock[i]) if ok})
         return out
 
-    def solve_options(self):
-        """Two message passes over the junction tree: exact supports, with and without each
-        option's own selection, and which numeric scenarios some option assignment reaches."""
-        cp, ev = self.cp, self.evidence()
-        ok = {s: self.scenario_feasible(s) for s in set(cp.numeric_table.values())} \
+    def scenarios_ok(self) -> dict[int, bool]:
+        cp = self.cp
+        return {s: self.scenario_feasible(s) for s in set(cp.numeric_table.values())} \
             if cp.numeric_scope else {}
+
+    def upward(self, ev, ok) -> dict[int, set]:
+        """The pass from the leaves: each cluster's separator keys with its parent that some
+        assignment of its subtree allows (a root's: () when its tree allows any)."""
+        cp = self.cp
         up: dict[int, set] = {}
         for k, cl in enumerate(cp.clusters):
             checks = [(v, p, ev[v]) for v, p in cl.homed if ev[v] is not None]
@@ -341,6 +344,14 @@ class _Call:
                     continue
                 msg.add(cl.parent_keys[r])
             up[k] = msg
+        return up
+
+    def solve_options(self):
+        """Two message passes over the junction tree: exact supports, with and without each
+        option's own selection, and which numeric scenarios some option assignment reaches."""
+        cp, ev = self.cp, self.evidence()
+        ok = self.scenarios_ok()
+        up = self.upward(ev, ok)
         down: dict[int, set] = {}
         support = [set() for _ in cp.option_ids]
         relaxed = [set() for _ in cp.option_ids]
@@ -403,6 +414,19 @@ def propagate(spec: ProductSpec, design: Any, stock: Mapping[str, Decimal] | Non
     options, active = _option_states(call, support, relaxed, tree_ok, numeric_ok)
     measurements = _measurement_ranges(call, scenarios_seen, tree_ok)
     return Propagation(options, active, measurements, quote_partial(spec, design), feasible)
+
+
+def feasible(spec: ProductSpec, design: Any, stock: Mapping[str, Decimal] | None = None) -> bool:
+    """`propagate(spec, design, stock).feasible` (some valid design agrees with every selection
+    and entry), from the upward pass alone: a root with a row consistent with its subtree is
+    what `propagate` calls a tree that is ok, and then its downward pass finds a full row in
+    every cluster, the numeric one included, whose scenario is feasible."""
+    cp = compiled(spec)
+    call = _Call(cp, design, stock)
+    up = call.upward(call.evidence(), call.scenarios_ok())
+    if not all(up[k] for k, cl in enumerate(cp.clusters) if cl.parent is None):
+        return False
+    return bool(cp.numeric_scope) or call.scenario_feasible(0)
 
 
 def drop_inactive(spec: ProductSpec, design: dict,

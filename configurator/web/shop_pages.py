@@ -16,7 +16,7 @@ from jinja2 import Template
 from markupsafe import Markup
 
 from ..domain import propagate, validate
-from ..domain.engine import applies, drop_inactive, sold_out
+from ..domain.engine import applies, drop_inactive, feasible, sold_out
 from ..domain.model import Choice, Option, ProductSpec
 from ..domain.settle import Settled, settle
 from ..preview import render_preview, safe_colour
@@ -138,8 +138,8 @@ def _order_problems(spec: ProductSpec, design: dict, checked, levels, found=None
     `found`: its propagation with those levels, if known."""
     if not checked.valid:
         return list(checked.violations)
-    prop = found or propagate(spec, design, stock=levels)
-    return [] if prop.feasible else ["out of stock"]
+    ok = found.feasible if found is not None else feasible(spec, design, stock=levels)
+    return [] if ok else ["out of stock"]
 
 
 def design_page(spec: ProductSpec, design: dict, form: FlaskForm, show: str = SHOW_NONE,
