@@ -108,7 +108,7 @@ def place_order(customer: CustomerDetails, units: Sequence[UnitRequest | Checked
     priced = _check_units(units)
     today = today or date.today()
     for attempt in range(1, STORE_ATTEMPTS + 1):
-        written: list[Unit] = []
+        written: list = []  # the order and its units, once inserted
         try:
             order = _store(customer, priced, source, partner_id, partner_reference, today,
                            written)
@@ -130,13 +130,14 @@ def place_order(customer: CustomerDetails, units: Sequence[UnitRequest | Checked
     return order
 
 
-def _roll_back(written: list[Unit]) -> None:
-    """Roll the transaction back and forget its units: they entered the session as loaded
-    rows, which a rollback keeps, and their ids may be handed out again (SQLite)."""
+def _roll_back(written: list) -> None:
+    """Roll the transaction back and forget the order and units it wrote: they entered the
+    session as loaded rows, which a rollback keeps, and their ids may be handed out again
+    (SQLite)."""
     db.session.rollback()
-    for unit in written:
-        if unit in db.session:
-            db.session.expunge(unit)
+    for obj in written:
+        if obj in db.session:
+            db.session.expunge(obj)
 
 
 def _commit_keeping(order: Order) -> None:
@@ -318,7 +319,7 @@ def _apply_volume_tiers(priced: list[CheckedUnit]) -> None:
 
 def _store(customer: CustomerDetails, priced: list[CheckedUnit], source: str,
            partner_id: int | None, partner_reference: str | None, today: date,
-           written: list[Unit]) -> Order:
+           written: list) -> Order:
     """Write the order, then take the locks: stock and capacity rows are shared by every order,
     so they are locked last, in a fixed order, and held only for a few statements until the
     commit. Everything else (reads, the order's own rows) happens before."""
@@ -328,13 +329,13 @@ def _store(customer: CustomerDetails, priced: list[CheckedUnit], source: str,
         _reserve_stock(priced, ensure=False)  # a material running out is the news to give first
         raise _capacity_exhausted(priced[plan.failed_unit], plan.failure)
     _remember_spec_versions(priced)
-    order = Order(
-        reference=_new_reference(), source=source, customer_name=customer.name,
-        email=customer.email, address=customer.address, currency=priced[0].spec.currency,
-        total=sum((p.price for p in priced), Decimal(0)), promised_date=max(plan.dates),
-        partner_id=partner_id, partner_reference=partner_reference)
-    db.session.add(order)
-    db.session.flush()  # the order alone, through the session: hooks see a new order
+    order = _loaded(Order, db.session.execute(_INSERT_ORDER, {
+        "reference": _new_reference(), "source": source, "customer_name": customer.name,
+        "email": customer.email, "address": customer.address,
+        "currency": priced[0].spec.currency,
+        "total": sum((p.price for p in priced), Decimal(0)), "promised_date": max(plan.dates),
+        "partner_id": partner_id, "partner_reference": partner_reference}).one()._mapping)
+    written.append(order)
     written.extend(_insert_units(order, priced, plan.dates))  # before the locks
     _reserve_stock(priced, ensure=False)
     promised = _book_planned(priced, plan)
@@ -349,7 +350,7 @@ def _insert_units(order: Order, priced: list[CheckedUnit], dates: list[date]) ->
     """The order's units, their pending work orders and first events, in one statement each
     rather than through the session's unit of work, whose cost grows with every unit (ten
     units: about a quarter less CPU for the order); `order.units` is set."""
-    units = [_persistent_unit(row._mapping) for row in db.session.execute(
+    units = [_loaded(Unit, row._mapping) for row in db.session.execute(
         _INSERT_UNITS, [_unit_row(order.id, p, day) for p, day in zip(priced, dates)])]
     codes = {unit.id: _unit_code(unit.id) for unit in units}
     batch.set_values(Unit.__table__.c.code, codes)
@@ -364,16 +365,18 @@ def _insert_units(order: Order, priced: list[CheckedUnit], dates: list[date]) ->
     return units
 
 
-_INSERT_UNITS = insert(Unit.__table__).returning(  # built once: Core, not the ORM's bulk path
-    *Unit.__table__.c, sort_by_parameter_order=True)
+# Built once: Core INSERT ... RETURNING, not the ORM's unit of work (its flush of one order
+# and its units cost more CPU than every other statement of the order together).
+_INSERT_ORDER = insert(Order.__table__).returning(*Order.__table__.c)
+_INSERT_UNITS = insert(Unit.__table__).returning(*Unit.__table__.c, sort_by_parameter_order=True)
 
 
-def _persistent_unit(row: Mapping) -> Unit:
-    """A Unit for a row just inserted, in the session as if loaded (no SQL)."""
-    unit = Unit(**row)
-    make_transient_to_detached(unit)
-    db.session.add(unit)
-    return unit
+def _loaded(model: type, row: Mapping):
+    """An object for a row just inserted, in the session as if loaded (no SQL)."""
+    obj = model(**row)
+    make_transient_to_detached(obj)
+    db.session.add(obj)
+    return obj
 
 
 def _unit_row(order_id: int, p: CheckedUnit, promised: date) -> dict:
