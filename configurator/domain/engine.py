@@ -21,6 +21,7 @@ from .results import ChoiceState, MeasurementRange, Propagation, Reason, Validat
 
 _COMPILED: "WeakKeyDictionary[ProductSpec, Compiled]" = WeakKeyDictionary()
 OUT_OF_STOCK = "out-of-stock"
+AVAILABLE = ChoiceState(True)  # frozen: one for every available choice
 
 
 def compiled(spec: ProductSpec) -> Compiled:
@@ -332,17 +333,22 @@ class _Call:
         cp = self.cp
         up: dict[int, set] = {}
         for k, cl in enumerate(cp.clusters):
-            checks = [(v, p, ev[v]) for v, p in cl.homed if ev[v] is not None]
+            checks = [(p, ev[v]) for v, p in cl.homed if ev[v] is not None]
             children = [(cl.child_keys[ch], up[ch]) for ch in cl.children]
-            msg = set()
-            for r, row in enumerate(cl.rows):
-                if any(row[p] not in allowed for _, p, allowed in checks):
-                    continue
-                if cl.numeric and not ok[cl.scenario[r]]:
-                    continue
-                if any(keys[r] not in got for keys, got in children):
-                    continue
-                msg.add(cl.parent_keys[r])
+            scenario = cl.scenario if cl.numeric else None
+            parent_keys, msg = cl.parent_keys, set()
+            for r, row in enumerate(cl.rows):  # plain loops: this runs for every row
+                for p, allowed in checks:
+                    if row[p] not in allowed:
+                        break
+                else:
+                    if scenario is not None and not ok[scenario[r]]:
+                        continue
+                    for keys, got in children:
+                        if keys[r] not in got:
+                            break
+                    else:
+                        msg.add(parent_keys[r])
             up[k] = msg
         return up
 
@@ -364,30 +370,49 @@ class _Call:
             from_parent = down.get(k)
             outgoing = {ch: set() for ch in cl.children}
             any_full = False
+            scenario = cl.scenario if cl.numeric else None
             for r, row in enumerate(cl.rows):
-                defects = [("evidence", v) for v, p, allowed in checks if row[p] not in allowed]
-                if cl.numeric and not ok[cl.scenario[r]]:
-                    defects.append(("scenario", None))
-                if len(defects) < 2:
-                    defects += [("child", ch) for ch, keys, got in children if keys[r] not in got]
+                # A row with no defect is in a full assignment; with one, it tells what that
+                # one thing (a selection, the scenario, a child) would need; with more, nothing.
+                defects, defect = 0, None
+                for v, p, allowed in checks:
+                    if row[p] not in allowed:
+                        defects, defect = defects + 1, ("evidence", v, p)
+                        if defects > 1:
+                            break
+                if defects > 1:
+                    continue
+                if scenario is not None and not ok[scenario[r]]:
+                    if defects:
+                        continue
+                    defects, defect = 1, ("scenario", None, None)
+                for ch, keys, got in children:
+                    if keys[r] not in got:
+                        defects, defect = defects + 1, ("child", ch, None)
+                        if defects > 1:
+                            break
+                if defects > 1:
+                    continue
                 if from_parent is not None and cl.parent_keys[r] not in from_parent:
-                    defects.append(("parent", None))
+                    if defects:
+                        continue
+                    defects, defect = 1, ("parent", None, None)
                 if not defects:
                     any_full = True
                     for v, p in cl.homed:
                         support[v].add(row[p])
                     for ch, keys, _ in children:
                         outgoing[ch].add(keys[r])
-                    if cl.numeric:
-                        scenarios_seen.add(cl.scenario[r])
-                elif len(defects) == 1:
-                    kind, what = defects[0]
+                    if scenario is not None:
+                        scenarios_seen.add(scenario[r])
+                else:
+                    kind, what, p = defect
                     if kind == "evidence":
-                        relaxed[what].add(row[cl.vars.index(what)])
+                        relaxed[what].add(row[p])
                     elif kind == "child":
                         outgoing[what].add(cl.child_keys[what][r])
                     elif kind == "scenario":
-                        scenarios_seen.add(cl.scenario[r])
+                        scenarios_seen.add(scenario[r])
             down.update(outgoing)
             if cl.parent is None:
                 tree_ok[k] = any_full
@@ -448,17 +473,18 @@ def _option_states(call: _Call, support, relaxed, tree_ok, numeric_ok):
     cp, spec = call.cp, call.spec
     base_numeric = cp.numeric_scope or numeric_ok.get(0, True)
     names = {cp.option_ids[i]: cp.values[i][v] for i, v in call.selected.items()}
+    bad_trees = [t for t, good in tree_ok.items() if not good]
     options, active = {}, {}
     for i, option in enumerate(spec.options):
         tree = cp.clusters[cp.home[i]].tree
-        others_ok = all(good for t, good in tree_ok.items() if t != tree) and base_numeric
+        others_ok = (not bad_trees or bad_trees == [tree]) and base_numeric
         possible = support[i] | relaxed[i]
         states = {}
         for v, choice in enumerate(option.choices):
             if not call.in_stock[i][v]:
                 states[choice.id] = ChoiceState(False, (Reason(OUT_OF_STOCK, f"{choice.label} is out of stock."),))
             elif others_ok and cp.class_of[i][v] in possible:
-                states[choice.id] = ChoiceState(True)
+                states[choice.id] = AVAILABLE
             else:
                 states[choice.id] = ChoiceState(False, _reasons(call, i, v, possible))
         options[option.id] = states
@@ -478,35 +504,39 @@ def _active(spec: ProductSpec, option, names: dict, states: dict) -> bool:
 
 
 def _reasons(call: _Call, var: int, value: int, possible: set[int]) -> tuple[Reason, ...]:
-    """The rules that exclude a choice: first those that clash with the selections and
-    entries directly, then those that leave it no partner among what is still possible."""
+    """The rules that exclude a choice: those with no row for it that fits the selections,
+    the stock and the entries.
+
+    (Rules that leave it no partner among what is still possible were meant to come next,
+    but `_row_fits` has always answered the same for both, so that second scan found
+    nothing; it is not run.)"""
     cp = call.cp
-    direct, indirect = [], []
+    found = []
     for t in cp.var_tables[var]:
         table = cp.tables[t]
         if table.rule_id is None:
             continue
         rows = table.by_value.get((var, value), ())
-        if not any(_row_fits(call, table, row, atoms, var, strict=True) for row, atoms in rows):
-            direct.append(Reason(table.rule_id, table.message))
-        elif not any(_row_fits(call, table, row, atoms, var, strict=False) for row, atoms in rows):
-            indirect.append(Reason(table.rule_id, table.message))
-    found = direct or indirect
+        if not any(_row_fits(call, table, row, atoms, var) for row, atoms in rows):
+            found.append(Reason(table.rule_id, table.message))
     if not found:
         found = [Reason("combination", "Not possible together with your other choices and measurements.")]
     return tuple(dict.fromkeys(found))
 
 
-def _row_fits(call: _Call, table, row, atoms, var: int, strict: bool) -> bool:
+def _row_fits(call: _Call, table, row, atoms, var: int) -> bool:
+    selected, in_stock = call.selected, call.in_stock
     for s, v in zip(table.scope, row):
         if s == var:
             continue
-        if s in call.selected:
-            if call.selected[s] != v and not (call.cp.values[s][v] is None
-                                              and call.spec.options[s].when is not None):
+        if s in selected:
+            if selected[s] != v and not (call.cp.values[s][v] is None
+                                         and call.spec.options[s].when is not None):
                 return False
-        elif not call.in_stock[s][v]:
+        elif not in_stock[s][v]:
             return False
+    if not atoms:
+        return True
     return all(_atom_possible(call, call.cp.linears[a]) for a in atoms)
 
 
