@@ -1,8 +1,15 @@
 """The steps a unit goes through: queued, each station of its routing in order, then QC,
-packing and shipping (unless the routing already has a QC or packing station of its own)."""
+packing and shipping (unless the routing already has a QC or packing station of its own);
+and the order a tracking link follows, with what its page shows."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..models import Order, Unit
 
 # (status, label, station ids of a routing that already stand for this step)
 FINAL_STEPS = (
@@ -33,3 +40,17 @@ def unit_steps(routing: Iterable[Mapping]) -> list[tuple[str, str]]:
 def step_label(routing: Iterable[Mapping], status: str) -> str:
     """The label of `status` for a unit with this routing (the status itself if unknown)."""
     return dict(unit_steps(routing)).get(status, status)
+
+
+# Built once: the tracking page's one query (building a statement costs more than running it).
+_TRACKED = select(Order).options(joinedload(Order.units).joinedload(Unit.events))
+
+
+def tracked_order(token: object) -> Order | None:
+    """The order behind a tracking link with its units and their events loaded in one query
+    (its page shows them all; loading them lazily took two more); None also for malformed
+    tokens, like `orders.order_by_tracking_token`."""
+    if not isinstance(token, str) or not 16 <= len(token) <= 64:
+        return None
+    return db.session.execute(
+        _TRACKED.where(Order.tracking_token == token)).unique().scalar_one_or_none()

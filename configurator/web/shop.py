@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import (Blueprint, abort, flash, redirect, render_template, request, session,
                    url_for)
 
-from ..services import drafts, feedback, orders, remakes
+from ..services import drafts, feedback, orders, progress, remakes
 from ..specs_registry import catalog
 from . import feedback_forms as fb
 from . import shop_pages as pages
@@ -76,7 +76,7 @@ def remove_unit(index: int):
 
 @bp.get("/track/<token>")
 def track(token: str):
-    placed = orders.order_by_tracking_token(token) or abort(404)
+    placed = progress.tracked_order(token) or abort(404)
     return _track_page(placed)
 
 
@@ -86,7 +86,7 @@ def _track_page(placed, bound: dict | None = None):
 
 
 def _tracked_unit(token: str, position: int):
-    placed = orders.order_by_tracking_token(token) or abort(404)
+    placed = progress.tracked_order(token) or abort(404)
     return placed, fb.unit_in(placed, position) or abort(404)
 
 
