@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from ..domain.model import ProductSpec
 from ..extensions import db
 from ..models import Draft, Order, Unit
+from ..models._types import new_token, utcnow
 from .orders import normalise_design, order_by_tracking_token
 
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -24,14 +25,20 @@ class Start:
     label: str = ""
 
 
+# Built once, values bound at execution: a draft is written and never changed, so the ORM's
+# unit of work (and the refresh of the committed object when its token is read) buys nothing.
+_INSERT = insert(Draft.__table__).returning(Draft.__table__.c.id)
+
+
 def save_draft(spec: ProductSpec, design: dict, parent_token: str | None = None) -> Draft:
-    """Store `design` (complete or not) as a new draft and commit."""
+    """Store `design` (complete or not) as a new draft and commit; the draft is returned as
+    stored, outside the session."""
     parent = parent_token if parent_token and get_draft(parent_token) else None
-    draft = Draft(product_id=spec.id, spec_version=spec.version,
-                  design=normalise_design(design), parent_token=parent)
-    db.session.add(draft)
+    values = {"token": new_token(), "product_id": spec.id, "spec_version": spec.version,
+              "design": normalise_design(design), "parent_token": parent, "created_at": utcnow()}
+    draft_id = db.session.execute(_INSERT, values).scalar_one()
     db.session.commit()
-    return draft
+    return Draft(id=draft_id, **values)
 
 
 def get_draft(token: str | None) -> Draft | None:
