@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from ..domain.model import ProductSpec
 from ..extensions import db
@@ -28,6 +28,7 @@ class Start:
 # Built once, values bound at execution: a draft is written and never changed, so the ORM's
 # unit of work (and the refresh of the committed object when its token is read) buys nothing.
 _INSERT = insert(Draft.__table__).returning(Draft.__table__.c.id)
+_BY_TOKEN = select(Draft).where(Draft.token == bindparam("token"))
 
 
 def save_draft(spec: ProductSpec, design: dict, parent_token: str | None = None) -> Draft:
@@ -45,7 +46,7 @@ def get_draft(token: str | None) -> Draft | None:
     """The draft behind a link, or None (also for malformed tokens)."""
     if not isinstance(token, str) or not TOKEN_PATTERN.fullmatch(token):
         return None
-    return db.session.execute(select(Draft).where(Draft.token == token)).scalar_one_or_none()
+    return db.session.execute(_BY_TOKEN, {"token": token}).scalar_one_or_none()
 
 
 def start_from_draft(token: str | None) -> Start | None:
