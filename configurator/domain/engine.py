@@ -262,7 +262,8 @@ class _Call:
     def group_ranges(self, group: int, sub: tuple[int, ...], relax: int | None):
         """Exact ranges of one group of measurements under some inequalities (None: none)."""
         key = (group, sub, relax)
-        if key not in self.numeric_cache:
+        found = self.numeric_cache.get(key, _MISSING)
+        if found is _MISSING:
             cp = self.cp
             variables = cp.measurement_groups[group]
             fixed = tuple(self.entered.get(v) if v != relax else None for v in variables)
@@ -274,7 +275,7 @@ class _Call:
                     cp.range_cache.clear()  # crude but bounded; refills with what is in use
                 cp.range_cache[shared] = found
             self.numeric_cache[key] = found
-        return self.numeric_cache[key]
+        return found
 
     def _solve_group(self, variables, sub, fixed):
         cp = self.cp
@@ -550,13 +551,15 @@ def _measurement_ranges(call: _Call, scenarios: set[int], tree_ok) -> dict[str, 
     groups = range(len(cp.measurement_groups))
     feasible = {s: [call.group_ranges(g, cp.sub_scenarios[s][g], None) is not None for g in groups]
                 for s in scenarios}
-    out = {}
+    out, subs_of = {}, {}
     for v, m in enumerate(spec.measurements):
         g = cp.group_of[v]
         relax = v if v in call.entered else None
         position = cp.measurement_groups[g].index(v)
-        subs = {cp.sub_scenarios[s][g] for s, ok in feasible.items()
-                if all(ok[k] for k in groups if k != g)}
+        subs = subs_of.get(g)
+        if subs is None:  # the same for every measurement of the group
+            subs = subs_of[g] = {cp.sub_scenarios[s][g] for s, ok in feasible.items()
+                                 if all(ok[k] for k in groups if k != g)}
         low = high = None
         for sub in subs:
             found = call.group_ranges(g, sub, relax)
