@@ -107,6 +107,7 @@ def _option_field(option: Option) -> Field:
 
 
 def _measurement_field(m: Measurement) -> Field:
+    # The configurator writes this input in templates/shop/_macros.html (measure_item).
     return MeasurementField(m.label, unit=m.unit, render_kw={
         "inputmode": "decimal", "autocomplete": "off", "size": 8,
         "placeholder": "" if m.typical is None else f"e.g. {m.typical}"})

@@ -12,6 +12,7 @@ from .forms import CheckoutForm, DraftForm, form_class, form_data_from_design
 
 bp = Blueprint("shop", __name__)
 bp.add_app_template_global(pages.option_fieldset_html)
+bp.add_app_template_global(pages.measure_item_html)
 
 
 @bp.get("/")

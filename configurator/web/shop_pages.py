@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from ..domain import propagate, validate
 from ..domain.engine import applies, drop_inactive, feasible, sold_out
-from ..domain.model import Choice, Option, ProductSpec
+from ..domain.model import Choice, Measurement, Option, ProductSpec
 from ..domain.settle import Settled, settle
 from ..preview import render_preview, safe_colour
 from ..services import drafts, orders, stock
@@ -303,10 +303,39 @@ def _measurement_groups(spec: ProductSpec, form: FlaskForm, prop) -> list[dict]:
     groups: dict[str, list] = {}
     for m in spec.measurements:
         allowed = prop.measurements.get(m.id)
-        groups.setdefault(m.group or "Measurements", []).append({
-            "measurement": m, "field": form[f"{MEASURE_PREFIX}{m.id}"],
-            "min": allowed.min if allowed else m.min, "max": allowed.max if allowed else m.max})
+        groups.setdefault(m.group or "Measurements", []).append(_measure_view(
+            spec, m, form[f"{MEASURE_PREFIX}{m.id}"], allowed.min if allowed else m.min,
+            allowed.max if allowed else m.max))
     return [{"title": title, "items": items} for title, items in groups.items()]
+
+
+@dataclass(frozen=True)
+class MeasureView(_Value):
+    """Everything `measure_item` shows of one measurement: two equal views render the same
+    HTML (see `measure_item_html`)."""
+    spec: ProductSpec  # compared by identity
+    measurement: Measurement = field(compare=False)  # compared by its id, unique in a spec
+    measurement_id: str
+    field: FieldView
+    value: str  # what the input shows: as typed, or the design's number
+    min: Decimal | None
+    max: Decimal | None
+
+
+def _measure_view(spec: ProductSpec, m: Measurement, field_, low, high) -> MeasureView:
+    return MeasureView(spec, m, m.id, FieldView(field_.id, field_.name, tuple(field_.errors)),
+                       field_._value(), low, high)
+
+
+@functools.lru_cache(maxsize=2048)
+def _measure_html(template: Template, mv: MeasureView) -> Markup:
+    return template.module.measure_item(mv)
+
+
+def measure_item_html(mv: MeasureView) -> Markup:
+    """The `measure_item` macro's HTML, rendered once per macro and view: the macro reads
+    nothing but `mv` (a fresh page's measurements all look the same)."""
+    return _measure_html(current_app.jinja_env.get_template("shop/_macros.html"), mv)
 
 
 def price_view(price: dict) -> dict:
