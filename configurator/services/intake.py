@@ -14,12 +14,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 
 from ..models import Order, Partner
 from ..specs_registry import catalog
 from .orders import (CheckedUnit, CustomerDetails, OrderRejected, UnitRequest, check_design,
-                     place_order)
+                     normal_email, place_order)
+from .partners import KeyHolder
 
 MAX_UNITS = 50
 MAX_VALUE_LENGTH = 2000
@@ -93,7 +94,7 @@ def read_form(values: Mapping[str, list[str]], products: Mapping, fallback_email
     return Intake(customer, units, reference or None, prefixes)
 
 
-def submit(partner: Partner, values: Mapping[str, list[str]], files: tuple[str, ...] = (),
+def submit(partner: Partner | KeyHolder, values: Mapping[str, list[str]], files: tuple[str, ...] = (),
            before_commit: Callable[[Order], None] | None = None) -> Order:
     """Read the post and place the order for `partner`, or `IntakeRejected` with nothing stored.
     `before_commit`: see `place_order` (the partner API stores its Idempotency-Key with it)."""
@@ -152,7 +153,7 @@ def _customer(form: Mapping[str, str], fallback_email: str, problems: list) -> C
         problems.append(FieldProblem("customer_name", "required", "customer_name is required."))
     email = form.get("customer_email", "").strip() or fallback_email
     try:
-        email = validate_email(email, check_deliverability=False).normalized
+        email = normal_email(email)
     except EmailNotValidError as exc:
         problems.append(FieldProblem("customer_email", "email", f"customer_email: {exc}"))
     lines = []

@@ -5,6 +5,7 @@ written unless the whole order can be made.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import secrets
@@ -194,7 +195,7 @@ def _clean_customer(customer: CustomerDetails) -> CustomerDetails:
         problems.append(Problem(None, "customer.name", "length",
                                 "The name is too long: 200 characters at most."))
     try:
-        email = validate_email(email, check_deliverability=False).normalized
+        email = normal_email(email)
     except EmailNotValidError as exc:
         problems.append(Problem(None, "customer.email", "email",
                                 f"Please check the email address: {exc}"))
@@ -207,6 +208,14 @@ def _clean_customer(customer: CustomerDetails) -> CustomerDetails:
     if problems:
         raise OrderRejected(problems)
     return CustomerDetails(name=name, email=email, address=address)
+
+
+@functools.lru_cache(maxsize=1024)
+def normal_email(email: str) -> str:
+    """The address as we store it, or EmailNotValidError saying what is wrong (no DNS asked).
+    Remembered: a partner's post and the order it places check the same address twice, and
+    the same customers order again."""
+    return validate_email(email, check_deliverability=False).normalized
 
 
 def _text(value: Any, multiline: bool = False) -> str:

@@ -88,12 +88,25 @@ def rotate_key(key: ApiKey) -> IssuedKey:
     return issued
 
 
-# Key and partner in one query, built once: every partner request asks.
-_KEY_AND_PARTNER = (select(ApiKey, Partner).join(Partner, ApiKey.partner_id == Partner.id)
-                    .where(ApiKey.key_hash == bindparam("digest")))
+@dataclass(frozen=True)
+class KeyHolder:
+    """The partner behind an API key, as a request needs it (plain values, no ORM object)."""
+    id: int
+    name: str
+    contact_email: str
 
 
-def authenticate(authorization: str | None) -> Partner:
+# Key and partner in one query, built once: every partner request asks. Plain columns: loading
+# the two ORM objects cost a third of the lookup, and nothing changes them.
+_KEY, _PARTNER = ApiKey.__table__.c, Partner.__table__.c
+_KEY_AND_PARTNER = (
+    select(_KEY.key_hash, _KEY.prefix, _KEY.revoked_at, _PARTNER.id, _PARTNER.name,
+           _PARTNER.contact_email, _PARTNER.active)
+    .join_from(ApiKey.__table__, Partner.__table__, _KEY.partner_id == _PARTNER.id)
+    .where(_KEY.key_hash == bindparam("digest")))
+
+
+def authenticate(authorization: str | None) -> KeyHolder:
     """The partner a `Bearer` header belongs to, or `AuthenticationFailed`."""
     scheme, _, secret = (authorization or "").partition(" ")
     secret = secret.strip()
@@ -102,14 +115,13 @@ def authenticate(authorization: str | None) -> Partner:
     digest = hash_key(secret)
     found = db.session.execute(_KEY_AND_PARTNER, {"digest": digest}).first()
     # The lookup is by hash; compare again in constant time so timing tells nothing either way.
-    if found is None or not hmac.compare_digest(found.ApiKey.key_hash, digest):
+    if found is None or not hmac.compare_digest(found.key_hash, digest):
         raise AuthenticationFailed(401, "This API key is not known. Check it, or ask us for a new one.")
-    key, partner = found
-    if key.revoked_at is not None:
-        raise AuthenticationFailed(403, f"API key {key.prefix}… was revoked; use its replacement.")
-    if not partner.active:
+    if found.revoked_at is not None:
+        raise AuthenticationFailed(403, f"API key {found.prefix}… was revoked; use its replacement.")
+    if not found.active:
         raise AuthenticationFailed(403, "This partner account is disabled; contact us.")
-    return partner
+    return KeyHolder(found.id, found.name, found.contact_email)
 
 
 def add_staff(partner: Partner, email: str, password: str) -> PartnerStaff:
