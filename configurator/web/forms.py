@@ -187,10 +187,10 @@ def attach_violations(form: FlaskForm, violations: Iterable) -> list[str]:
 
 
 class CheckoutForm(FlaskForm):
-    name = StringField("Full name", filters=[_strip], validators=[
+    name = StringField("Full name", filters=[_strip], widget=FastTextInput(), validators=[
         InputRequired("Please enter your name."), Length(max=200)],
         render_kw={"autocomplete": "name", "maxlength": 200})
-    email = StringField("Email", filters=[_strip], validators=[
+    email = StringField("Email", filters=[_strip], widget=FastTextInput(), validators=[
         InputRequired("Please enter your email address."),
         Email("Please check the email address: it needs an @ and a domain, like ana@example.com."),
         Length(max=254)], render_kw={"autocomplete": "email", "type": "email", "maxlength": 254})
