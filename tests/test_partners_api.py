@@ -68,6 +68,15 @@ def test_unreadable_fields_are_named(client, partner):
     assert problems == {("measure.chest", "type"), ("colour", "unknown-field")}
 
 
+def test_digits_int_cannot_read_are_a_422_or_400_not_a_500(client, partner):
+    """'¹' is a digit to str.isdigit() but not a number to int() (found by the fuzz test)."""
+    response = client.post(URL, data={**FORM, "units": "\u00b9"}, headers=partner.headers)
+    assert response.status_code == 422
+    assert ("units", "range") in {(p["field"], p["rule"]) for p in response.get_json()["problems"]}
+    listed = client.get(f"{URL}?page=\u00b2", headers=partner.headers)
+    assert listed.status_code == 400 and "page must be" in listed.get_json()["message"]
+
+
 def test_missing_key_is_401_json(client):
     response = client.post(URL, data=FORM)
     assert response.status_code == 401

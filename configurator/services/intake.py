@@ -122,7 +122,7 @@ def _unit_fields(form: Mapping[str, str], problems: list) -> tuple[int, dict[int
     raw = form.get("units", "").strip()
     count = max(grouped, default=1)
     if raw:
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_UNITS:
+        if not raw.isdecimal() or not 1 <= int(raw) <= MAX_UNITS:
             problems.append(FieldProblem("units", "range",
                                          f"units must be a whole number from 1 to {MAX_UNITS}."))
             return 1, {}

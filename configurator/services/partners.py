@@ -146,7 +146,7 @@ def check_staff_login(email: str, password: str) -> PartnerStaff | None:
 
 
 def find_partner(name_or_id: str) -> Partner | None:
-    if name_or_id.isdigit():
+    if name_or_id.isdecimal():
         return db.session.get(Partner, int(name_or_id))
     return db.session.scalar(select(Partner).where(Partner.name == name_or_id))
 

@@ -20,7 +20,7 @@ class CountField(Field):
 
     def process_formdata(self, valuelist):
         raw = (valuelist[0] if valuelist else "").strip()
-        self.data = int(raw) if raw.isdigit() and len(raw) <= 4 else None
+        self.data = int(raw) if raw.isdecimal() and len(raw) <= 4 else None
         if raw and self.data is None:
             raise ValueError(f"Please enter a whole number from 1 to {MAX_MEMBERS}.")
 

@@ -135,7 +135,7 @@ def list_orders():
     partner = _partner()
     page = request.args.get("page", "1")
     per_page = request.args.get("per_page", "20")
-    if not (page.isdigit() and per_page.isdigit() and int(page) >= 1 and 1 <= int(per_page) <= 100):
+    if not (page.isdecimal() and per_page.isdecimal() and int(page) >= 1 and 1 <= int(per_page) <= 100):
         raise ApiError(400, "page must be 1 or more and per_page from 1 to 100.")
     orders, total = partners.partner_orders(partner.id, int(page), int(per_page),
                                             request.args.get("partner_reference"))

@@ -33,7 +33,7 @@ def _setup(state) -> None:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return db.session.get(User, int(user_id)) if user_id.isdecimal() else None
 
 
 @bp.before_request
@@ -190,7 +190,7 @@ def start_print():
     if not form.validate_on_submit():
         flash("Choose units or a number of days, then print.", "error")
         return redirect(url_for("planner.units"))
-    ids = [int(i) for i in request.form.getlist("unit") if i.isdigit()]
+    ids = [int(i) for i in request.form.getlist("unit") if i.isdecimal()]
     if form.days.data is not None and not ids:
         ids = [u.id for u in planning.units_due(form.days.data)]
     if not ids:
