@@ -15,7 +15,7 @@ from weakref import WeakKeyDictionary
 
 from . import numeric
 from .compile import CompileError, Compiled, compile_spec  # noqa: F401  (CompileError: the loader imports it here)
-from .expr import Env, evaluate
+from .expr import Env
 from .model import ProductSpec
 from .results import ChoiceState, MeasurementRange, Propagation, Reason, Validation, Violation
 
@@ -39,6 +39,8 @@ def _as_dict(value: Any) -> dict:
 
 
 def _number(value: Any) -> Fraction | None:
+    if type(value) is int:  # the usual entry; the same Fraction as from its digits, faster
+        return Fraction(value)
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return None
     if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
@@ -61,7 +63,7 @@ def plain_decimal(d: Decimal) -> Decimal:
 
 
 def applies(spec: ProductSpec, when, options: Mapping[str, Any]) -> bool:
-    return when is None or bool(evaluate(when.tree, design_env(spec, options, {})))
+    return when is None or bool(when.evaluate(design_env(spec, options, {})))
 
 
 def design_env(spec: ProductSpec, options: Mapping[str, Any], values: Mapping[str, Any]) -> Env:
@@ -202,7 +204,7 @@ def _check_rules(spec, options, values, violations) -> None:
         if any(spec.measurement(n) is not None or spec.option(n).required
                and applies(spec, spec.option(n).when, options) for n in names if n not in known):
             continue
-        if not evaluate(rule.expr.tree, env):
+        if not rule.expr.evaluate(env):
             fields = tuple(sorted(("options." if spec.option(n) else "measurements.") + n for n in names))
             violations.append(Violation(rule.id, fields, rule.message))
 

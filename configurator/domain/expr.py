@@ -240,9 +240,12 @@ class Expr:
     _names: frozenset[str] = field(init=False, repr=False, compare=False)
     _attributes: frozenset[tuple[str, str]] = field(init=False, repr=False, compare=False)
 
+    _run: Callable[["Env"], Any] = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "_names", frozenset(_walk_names(self.tree)))
         object.__setattr__(self, "_attributes", frozenset(_walk_attrs(self.tree)))
+        object.__setattr__(self, "_run", compile_tree(self.tree))
 
     def __repr__(self) -> str:
         return f"Expr({self.source!r})"
@@ -255,7 +258,8 @@ class Expr:
         return self._attributes
 
     def evaluate(self, env: "Env") -> Any:
-        return evaluate(self.tree, env)
+        """`evaluate(self.tree, env)`, by the closures compiled once from the tree."""
+        return self._run(env)
 
 
 def parse(source: str | int | float | bool) -> Expr:
@@ -328,7 +332,15 @@ def compare(op: str, left: Any, right: Any) -> bool:
         found = isinstance(right, tuple) and any(compare("==", left, item) for item in right)
         return found if op == "in" else not found
     if is_number(left) and is_number(right) or isinstance(left, str) and isinstance(right, str):
-        return {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[op]
+        if op == "<":
+            return left < right
+        if op == "<=":
+            return left <= right
+        if op == ">":
+            return left > right
+        if op == ">=":
+            return left >= right
+        raise KeyError(op)
     return False
 
 
@@ -388,6 +400,74 @@ def evaluate(node, env: Env) -> Any:
     if kind is ListLit:
         return tuple(evaluate(i, env) for i in node.items)
     raise TypeError(f"unknown node {node!r}")
+
+
+def compile_tree(node) -> Callable[[Env], Any]:
+    """`evaluate` of one tree as nested closures, the dispatch on node types done once:
+    the same steps in the same order with the same helpers, so the same answers (a tree
+    that `evaluate` would not know falls back to it)."""
+    try:
+        return _compile(node)
+    except (TypeError, ValueError):
+        return lambda env: evaluate(node, env)
+
+
+def _compile(node) -> Callable[[Env], Any]:
+    kind = type(node)
+    if kind is Const:
+        value = node.value
+        return lambda env: value
+    if kind is Name:
+        name = node.id
+        return lambda env: env.value(name)
+    if kind is Attr:
+        name, attr = node.id, node.attr
+        return lambda env: env.attribute(name, attr)
+    if kind is BoolOp:
+        parts = tuple(_compile(o) for o in node.operands)
+        if node.op == "and":
+            return lambda env: all(truthy(p(env)) for p in parts)
+        return lambda env: any(truthy(p(env)) for p in parts)
+    if kind is Unary:
+        operand = _compile(node.operand)
+        if node.op == "not":
+            return lambda env: not truthy(operand(env))
+        return lambda env: _negate(operand(env))
+    if kind is Binary:
+        op, left, right = node.op, _compile(node.left), _compile(node.right)
+        texts = _constant_texts(node.right, op)
+        if texts is not None:
+            # `compare` with text constants: only text equal to one of them is equal
+            if op in ("==", "in"):
+                return lambda env: type(v := left(env)) is str and v in texts
+            return lambda env: not (type(v := left(env)) is str and v in texts)
+        if op in ("+", "-", "*", "/"):
+            return lambda env: arithmetic(op, left(env), right(env))
+        return lambda env: compare(op, left(env), right(env))
+    if kind is Call:
+        fn, args = node.fn, tuple(_compile(a) for a in node.args)
+        if fn == "if":
+            condition, then, otherwise = args  # lazy, like the language reads
+            return lambda env: then(env) if truthy(condition(env)) else otherwise(env)
+        return lambda env: call(fn, [a(env) for a in args])
+    if kind is ListLit:
+        items = tuple(_compile(i) for i in node.items)
+        return lambda env: tuple(i(env) for i in items)
+    raise TypeError(f"unknown node {node!r}")
+
+
+def _constant_texts(node, op: str) -> tuple[str, ...] | None:
+    """The texts `x == 'a'` (`!=`) or `x in ['a', 'b']` (`notin`) compares with; else None."""
+    if op in ("==", "!=") and type(node) is Const and type(node.value) is str:
+        return (node.value,)
+    if op in ("in", "notin") and type(node) is ListLit and all(
+            type(i) is Const and type(i.value) is str for i in node.items):
+        return tuple(i.value for i in node.items)
+    return None
+
+
+def _negate(value: Any) -> Any:
+    return -value if is_number(value) else None
 
 
 def mapping_env(values: Mapping[str, Any], attributes: Mapping[tuple[str, str], Any]) -> Env:

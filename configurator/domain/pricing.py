@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
-from .expr import evaluate, is_number
+from .expr import is_number
 from .model import ProductSpec, VolumeTier
 from .results import BillLine, Costing, Quote, RoutingStep
 
@@ -35,7 +35,7 @@ def _parts(design: Any) -> tuple[dict, dict]:
     numbers = {}
     for k, v in values.items():
         if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool) and _finite(v):
-            numbers[k] = Fraction(str(v))
+            numbers[k] = Fraction(v) if type(v) is int else Fraction(str(v))
     return options, numbers
 
 
@@ -58,7 +58,7 @@ def _env(spec: ProductSpec, design: Any):
 
 
 def _holds(expr, env) -> bool:
-    return expr is None or bool(evaluate(expr.tree, env))
+    return expr is None or bool(expr.evaluate(env))
 
 
 def bill_of_materials(spec: ProductSpec, design: Any) -> tuple[BillLine, ...]:
@@ -79,7 +79,7 @@ def _bill(spec: ProductSpec, chosen: Mapping[str, str], env) -> tuple[BillLine, 
             material_id = choice.material if choice else None
         if material_id is None:
             continue
-        quantity = _dec(evaluate(usage.quantity.tree, env), QUANTITY)
+        quantity = _dec(usage.quantity.evaluate(env), QUANTITY)
         line = merged.setdefault(material_id, [Decimal(0), []])
         line[0] += quantity
         if usage.note:
@@ -102,7 +102,7 @@ def _routing(spec: ProductSpec, env) -> tuple[RoutingStep, ...]:
         if _holds(op.when, env):
             station = spec.line.station(op.station)
             steps.append(RoutingStep(station.id, station.name, op.name,
-                                     _dec(evaluate(op.minutes.tree, env), MINUTE)))
+                                     _dec(op.minutes.evaluate(env), MINUTE)))
     return tuple(steps)
 
 
@@ -121,7 +121,7 @@ def _selling(spec: ProductSpec, chosen: Mapping[str, str], numbers: Mapping[str,
         if partial and not all(n in chosen or n in numbers for n in names):
             continue  # not known yet
         if _holds(s.when, env):
-            amount = _dec(evaluate(s.amount.tree, env), CENT)
+            amount = _dec(s.amount.evaluate(env), CENT)
             if amount:
                 surcharges += amount
                 lines.append((s.label, amount))
