@@ -42,6 +42,11 @@ def render_pending(failed: bool, stale_after: float | None) -> None:
     db.session.commit()
     # Not forced: a work order that got done meanwhile is not rendered a second time.
     enqueue_renders([row.unit_id for row in rows])
+    # Queued now: the render workers' dispatcher need not queue these again.
+    db.session.execute(update(WorkOrder).where(WorkOrder.unit_id.in_([r.unit_id for r in rows]))
+                       .values(dispatched_at=utcnow())
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
     counts = {state: sum(1 for row in rows if row.status == state)
               for state in ("pending", "failed", "rendering")}
     click.echo(f"{len(rows)} work order(s) queued ({counts['pending']} pending, "

@@ -16,6 +16,9 @@ DEFAULTS: dict[str, object] = {
     # Without a broker: "background" renders what a request asked for on the process's render
     # thread, after the answer; "inline" renders it in the request (tests).
     "RENDER_IN_PROCESS": "background",
+    # With a broker: seconds between a render worker's polls for work orders to queue
+    # (workorders/dispatch.py); at most this long between an order and its render starting.
+    "DISPATCH_INTERVAL": 0.5,
     "STORAGE_DIR": None,  # None: <instance>/workorders
     "SECRET_KEY": None,  # None: a development key, refused when ENV=production
     "ENV": "development",

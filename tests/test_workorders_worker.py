@@ -74,3 +74,28 @@ def test_a_second_app_with_another_queue_sends_its_tasks_there(app_config):
     create_app({**app_config, "BROKER_URL": REDIS, "RENDER_QUEUE": "second-queue"})
     assert "second-queue" in celery.amqp.queues and "first-queue" not in celery.amqp.queues
     assert celery.conf.task_default_queue == "second-queue"
+
+
+@pytest.mark.redis
+def test_with_a_broker_the_order_is_the_hand_over_and_a_dispatcher_queues_it_once(
+        worker_config, app, db, catalog):
+    """No broker round trip in the request: the committed work orders wait, undispatched,
+    until a render worker's dispatcher queues each once (a transactional outbox)."""
+    import redis
+
+    from configurator.workorders.dispatch import dispatch_pending
+
+    queue = redis.Redis.from_url(REDIS)
+    try:
+        order = place(catalog, n=3)
+        assert queue.llen(worker_config["RENDER_QUEUE"]) == 0
+        pending = db.session.execute(select(WorkOrder).where(
+            WorkOrder.unit_id.in_([u.id for u in order.units]))).scalars().all()
+        assert [(w.status, w.dispatched_at) for w in pending] == [("pending", None)] * 3
+        assert dispatch_pending() == 3
+        assert queue.llen(worker_config["RENDER_QUEUE"]) == 3
+        assert dispatch_pending() == 0 and queue.llen(worker_config["RENDER_QUEUE"]) == 3
+        _db.session.expire_all()
+        assert all(w.dispatched_at is not None for w in pending)
+    finally:
+        queue.delete(worker_config["RENDER_QUEUE"])

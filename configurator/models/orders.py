@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Optional
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -107,5 +107,16 @@ class WorkOrder(db.Model):
     # a worker killed mid-render leaves "rendering" with its task id, taken over on redelivery.
     renders: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     task_id: Mapped[Optional[str]] = mapped_column(String(64))
+    # With a broker: when a render worker's dispatcher queued it (workorders/dispatch.py); None
+    # while it waits to be queued. The order's commit is the hand-over; nothing is published
+    # from the web request.
+    dispatched_at: Mapped[Optional[datetime]]
 
     unit: Mapped[Unit] = relationship(back_populates="work_order")
+
+    __table_args__ = (
+        # What the dispatchers poll for: small, whatever the size of the table.
+        Index("ix_work_order_undispatched", "id",
+              postgresql_where=text("status = 'pending' AND dispatched_at IS NULL"),
+              sqlite_where=text("status = 'pending' AND dispatched_at IS NULL")),
+    )

@@ -174,12 +174,12 @@ def _reference_taken(exc: DBAPIError) -> bool:
 
 def enqueue_work_orders(unit_ids: list[int]) -> None:
     """Hand stored units' work orders to the renderer, after the commit; never raises."""
-    from ..workorders.queue import enqueue_renders
+    from ..workorders.queue import hand_over
 
     try:
-        enqueue_renders(unit_ids)
+        hand_over(unit_ids)
     except Exception:  # the order is stored; pending work orders can be rendered again later
-        log.exception("could not enqueue work orders for units %s", unit_ids)
+        log.exception("could not hand over the work orders of units %s", unit_ids)
 
 
 # -- checking -------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Hand work orders to the renderer. The order service calls this after its commit.
 
-With a broker the renders go to Celery workers. Without one (the embedded default) they run in
+With a broker the renders go to Celery workers: new work orders are queued by the workers
+themselves, from the database (dispatch.py), so the request publishes nothing; a planner's
+"render again" and `render-pending` queue theirs directly. Without one (the embedded default) they run in
 this process: on its render thread when a web request asked for them, so a checkout or a
 partner's post is answered without waiting for its PDFs; at once anywhere else (a CLI command,
 a direct call outside a request), or everywhere with RENDER_IN_PROCESS = "inline" (tests).
@@ -22,6 +24,13 @@ from ..extensions import db
 from ..models import WorkOrder
 
 log = logging.getLogger(__name__)
+
+
+def hand_over(unit_ids: Sequence[int]) -> None:
+    """New work orders, just committed pending: with a broker the render workers' dispatcher
+    queues them (nothing to do here); without one render them in-process."""
+    if not current_app.config.get("BROKER_URL"):
+        enqueue_renders(unit_ids)
 
 
 def enqueue_renders(unit_ids: Sequence[int], force: bool = False) -> None:

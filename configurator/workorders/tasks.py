@@ -18,7 +18,7 @@ from contextlib import nullcontext
 from datetime import timedelta
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_ready
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import select
 
@@ -93,10 +93,25 @@ _configure_from({**DEFAULTS, **from_environment()})
 
 @worker_process_init.connect
 def _warm_worker(**_kwargs) -> None:
-    """Each worker process renders warm from its first task."""
+    """Each worker process renders warm from its first task. A pool process forked after the
+    main process made its app (the dispatcher's, below) must not use the main process's
+    database connections: it drops them from its copy of the pool, unclosed."""
     from .render import warm_up
 
+    if _worker_app.cache_info().currsize:
+        with _worker_app().app_context():
+            db.engine.dispose(close=False)
     warm_up()
+
+
+@worker_ready.connect
+def _start_dispatching(**_kwargs) -> None:
+    """Each render worker also queues what new orders committed (dispatch.py)."""
+    from .dispatch import start_dispatcher
+
+    app = _worker_app()
+    if app.config.get("BROKER_URL"):
+        start_dispatcher(app)
 
 
 @functools.cache
