@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Column, bindparam, case, update
 from sqlalchemy.sql.dml import Update
 
-from ..extensions import db
+from ..extensions import run_core
 
 
 def set_values(column: Column, values: Mapping[int, Any]) -> None:
@@ -24,7 +24,7 @@ def set_values(column: Column, values: Mapping[int, Any]) -> None:
     for index, (row_id, value) in enumerate(values.items()):
         params[f"id_{index}"] = row_id
         params[f"value_{index}"] = value
-    db.session.execute(_set_statement(column, len(values)), params)
+    run_core(_set_statement(column, len(values)), params)
 
 
 @functools.lru_cache(maxsize=256)

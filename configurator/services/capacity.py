@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.model import LineSpec
-from ..extensions import db
+from ..extensions import db, run_core
 from ..models import CapacityBooking
 from . import batch
 
@@ -144,7 +144,7 @@ def book_plan(plan: Plan) -> list[date]:
     if not plan.takes:
         return plan.dates
     _create_rows([key for key in plan.takes if key not in plan.existing])
-    rows = db.session.execute(_LOCK_ROWS, {"keys": list(plan.takes)}).all()
+    rows = run_core(_LOCK_ROWS, {"keys": list(plan.takes)}).all()
     fits = len(rows) == len(plan.takes) and all(
         row.minutes + plan.takes[(row.station_id, row.day)] <= plan.capacities[row.station_id]
         for row in rows)
@@ -193,7 +193,7 @@ def _plan_station(line: LineSpec, station_id: str, capacity: int, minutes: int, 
 def _booked_rows(stations: set[str], first: date) -> dict[tuple[str, date], int]:
     if not stations:
         return {}
-    rows = db.session.execute(_BOOKED_FROM, {"stations": sorted(stations), "first": first})
+    rows = run_core(_BOOKED_FROM, {"stations": sorted(stations), "first": first})
     return {(row.station_id, row.day): row.minutes for row in rows}
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, insert, select
 
 from ..domain.model import ProductSpec
-from ..extensions import db
+from ..extensions import db, run_core
 from ..models import Draft, Order, Unit
 from ..models._types import new_token, utcnow
 from .orders import normalise_design, order_by_tracking_token
@@ -37,7 +37,7 @@ def save_draft(spec: ProductSpec, design: dict, parent_token: str | None = None)
     parent = parent_token if parent_token and get_draft(parent_token) else None
     values = {"token": new_token(), "product_id": spec.id, "spec_version": spec.version,
               "design": normalise_design(design), "parent_token": parent, "created_at": utcnow()}
-    draft_id = db.session.execute(_INSERT, values).scalar_one()
+    draft_id = run_core(_INSERT, values).scalar_one()
     db.session.commit()
     return Draft(id=draft_id, **values)
 

@@ -22,7 +22,7 @@ from datetime import timedelta
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
+from ..extensions import db, run_core
 from ..models import IdempotencyRecord, Order
 from ..models._types import utcnow
 
@@ -113,7 +113,7 @@ _RECORD = insert(IdempotencyRecord.__table__)
 
 
 def _insert(partner_id: int, key: str, fp: str, answer: Answer, order_id: int | None) -> None:
-    db.session.execute(_RECORD, {
+    run_core(_RECORD, {
         "partner_id": partner_id, "key": key, "fingerprint": fp, "state": "done",
         "order_id": order_id, "response_status": answer.status, "response_body": answer.body,
         "response_headers": answer.headers})

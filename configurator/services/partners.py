@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, func, select
 
-from ..extensions import db
+from ..extensions import db, run_core
 from ..models import ApiKey, Order, Partner, PartnerStaff
 from ..models._types import utcnow
 
@@ -113,7 +113,7 @@ def authenticate(authorization: str | None) -> KeyHolder:
     if scheme.lower() != "bearer" or not secret:
         raise AuthenticationFailed(401, "Send your API key as 'Authorization: Bearer pk_live_...'.")
     digest = hash_key(secret)
-    found = db.session.execute(_KEY_AND_PARTNER, {"digest": digest}).first()
+    found = run_core(_KEY_AND_PARTNER, {"digest": digest}).first()
     # The lookup is by hash; compare again in constant time so timing tells nothing either way.
     if found is None or not hmac.compare_digest(found.key_hash, digest):
         raise AuthenticationFailed(401, "This API key is not known. Check it, or ask us for a new one.")

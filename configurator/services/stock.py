@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain import Validation, bill_of_materials, validate
 from ..domain.model import ProductSpec
-from ..extensions import db
+from ..extensions import db, run_core
 from ..models import MaterialStock
 from . import batch
 
@@ -45,7 +45,7 @@ class InsufficientStock(Exception):
 def levels(spec: ProductSpec) -> dict[str, Decimal]:
     """Available quantity of each material of `spec`; a pure read (unseeded rows count as the
     spec's initial stock)."""
-    rows = db.session.execute(_LEVELS, {"product_id": spec.id})
+    rows = run_core(_LEVELS, {"product_id": spec.id})
     live = {row.material_id: row.on_hand - row.reserved for row in rows}
     return {m.id: Decimal(live.get(m.id, m.stock)) for m in spec.materials}
 
@@ -115,7 +115,7 @@ def reserve_many(needs: Mapping[tuple[str, str], Decimal]) -> None:
     wanted = {key: quantity for key, quantity in wanted.items() if quantity > 0}
     if not wanted:
         return
-    rows = db.session.execute(_LOCK_ROWS, {"keys": list(wanted)}).all()
+    rows = run_core(_LOCK_ROWS, {"keys": list(wanted)}).all()
     found = {(row.product_id, row.material_id): row for row in rows}
     for key in sorted(wanted):
         row = found.get(key)
