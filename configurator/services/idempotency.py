@@ -86,8 +86,7 @@ def run_once(partner_id: int, key: str, fp: str,
         if existing.state == "done":
             return _replay(existing, rebuild)
         if not (existing.locked_at < utcnow() - LEASE and _take_over(existing)):
-            raise IdempotencyConflict(409, "A request with this Idempotency-Key is still being "
-                                           "processed; retry in a moment to get its answer.")
+            break
     raise IdempotencyConflict(409, "A request with this Idempotency-Key is still being "
                                    "processed; retry in a moment to get its answer.")
 
