@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db, run_core
 from ..models import IdempotencyRecord, Order
 from ..models._types import utcnow
+from .orders import unique_violated
 
 # A record the previous protocol left "processing" (its request died) is taken over after this.
 LEASE = timedelta(seconds=90)
@@ -80,7 +81,8 @@ def run_once(partner_id: int, key: str, fp: str,
             return _run(partner_id, key, fp, handle, rebuild)
         except IntegrityError as exc:
             db.session.rollback()
-            if not _key_taken(exc):
+            if not unique_violated(exc, KEY_CONSTRAINT,
+                                   "idempotency_record.partner_id, idempotency_record.key"):
                 raise
         existing = _existing(partner_id, key, fp)
         if existing.state == "done":
@@ -116,13 +118,6 @@ def _insert(partner_id: int, key: str, fp: str, answer: Answer, order_id: int | 
         "partner_id": partner_id, "key": key, "fingerprint": fp, "state": "done",
         "order_id": order_id, "response_status": answer.status, "response_body": answer.body,
         "response_headers": answer.headers})
-
-
-def _key_taken(exc: IntegrityError) -> bool:
-    diag = getattr(exc.orig, "diag", None)  # PostgreSQL names the constraint
-    if diag is not None:
-        return getattr(diag, "constraint_name", None) == KEY_CONSTRAINT
-    return "idempotency_record.partner_id, idempotency_record.key" in str(exc.orig)  # SQLite
 
 
 def _existing(partner_id: int, key: str, fp: str) -> IdempotencyRecord:

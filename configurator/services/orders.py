@@ -158,18 +158,21 @@ def _retryable(exc: DBAPIError) -> bool:
     SQLite says "database is locked" at once (without waiting) when a transaction that has
     read must become a writer while another one writes: the same kind of deadlock.
     """
-    if "database is locked" in str(exc.orig) or _reference_taken(exc):
+    if "database is locked" in str(exc.orig) or unique_violated(
+            exc, REFERENCE_CONSTRAINT, "order.reference"):
         return True
     return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
-def _reference_taken(exc: DBAPIError) -> bool:
+def unique_violated(exc: DBAPIError, constraint: str, sqlite_columns: str) -> bool:
+    """Whether `exc` is the unique constraint `constraint` refusing a row: PostgreSQL names the
+    constraint, SQLite only its columns ("UNIQUE constraint failed: <sqlite_columns>")."""
     if not isinstance(exc, IntegrityError):
         return False
-    diag = getattr(exc.orig, "diag", None)  # PostgreSQL names the constraint
+    diag = getattr(exc.orig, "diag", None)
     if diag is not None:
-        return getattr(diag, "constraint_name", None) == REFERENCE_CONSTRAINT
-    return "UNIQUE constraint failed: order.reference" in str(exc.orig)  # SQLite
+        return getattr(diag, "constraint_name", None) == constraint
+    return f"UNIQUE constraint failed: {sqlite_columns}" in str(exc.orig)
 
 
 def enqueue_work_orders(unit_ids: list[int]) -> None:

@@ -2,10 +2,11 @@
 
 With a broker the renders go to Celery workers: new work orders are queued by the workers
 themselves, from the database (dispatch.py), so the request publishes nothing; a planner's
-"render again" and `render-pending` queue theirs directly. Without one (the embedded default) they run in
-this process: on its render thread when a web request asked for them, so a checkout or a
-partner's post is answered without waiting for its PDFs; at once anywhere else (a CLI command,
-a direct call outside a request), or everywhere with RENDER_IN_PROCESS = "inline" (tests).
+"render again" and `render-pending` queue theirs directly. Without one (the embedded default)
+they run in this process: on its render thread when a web request asked for them, so a
+checkout or a partner's post is answered without waiting for its PDFs; at once anywhere else
+(a CLI command, a direct call outside a request), or everywhere with RENDER_IN_PROCESS =
+"inline" (tests).
 A render the process did not get to (it stopped) stays pending on the planners' list, and
 `configurator workorders render-pending` renders it.
 """
