@@ -33,6 +33,19 @@ def test_a_choice_ruled_out_by_the_fabric_comes_back_with_its_reason(client, sui
     assert peak["available"] is False and peak["reasons"][0]["message"]
 
 
+def test_a_choice_ruled_out_through_another_option_names_the_rule_linking_them(client, suit):
+    # The shawl collar rules out flap pockets; a ticket pocket needs flap pockets. The ticket
+    # pocket says that (not "not possible together ..."), the flap pockets say why not.
+    shawl = next(r for r in suit.rules if "lapel == 'shawl'" in r.source and "pockets" in r.source)
+    ticket = next(r for r in suit.rules
+                  if "ticket_pocket == 'yes'" in r.source and "pockets != 'flap'" in r.source)
+    answer = ask(client, "suit", {"options": {"lapel": "shawl"}}).get_json()
+    assert answer["options"]["ticket_pocket"]["yes"] == {
+        "available": False, "reasons": [{"rule": ticket.id, "message": ticket.message}]}
+    assert answer["options"]["pockets"]["flap"]["reasons"] == [
+        {"rule": shawl.id, "message": shawl.message}]
+
+
 def test_a_complete_design_is_priced_with_its_parts(client, suit):
     answer = ask(client, "suit", complete_design(suit)).get_json()
     price = answer["price"]
