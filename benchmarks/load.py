@@ -10,8 +10,9 @@
    the request (no worker runs: the benchmark measures ordering; the queue is emptied after);
 3. warms the workers up, then runs locust with BENCH_USERS users (half shoppers going through
    the real forms with CSRF, half partner systems) for BENCH_SECONDS;
-4. prints orders per second, p50 and p99 per endpoint, errors, the targets with ratios, and
-   checks that the database holds exactly the orders answered as created.
+4. prints orders per second, p50 and p99 per endpoint, errors, the targets with ratios, where
+   the machine's CPU went (gunicorn, PostgreSQL, locust, the rest), and checks that the
+   database holds exactly the orders answered as created.
 
 BENCH_PROFILE=1 also samples one gunicorn worker with py-spy during the run and prints where
 its time goes.
@@ -28,6 +29,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -69,10 +71,12 @@ def main() -> None:
                   f"systems), {WARM_SECONDS} s warm-up then {SECONDS} s measured")
             _locust(base, scenario, scratch / "warm", WARM_SECONDS)
             profiler = _start_profiler(server.process.pid, scratch) if PROFILE else None
+            cpu = _CpuWatch(server.process.pid)
             stats = _locust(base, scenario, scratch / "run", SECONDS)
             if profiler is not None:
                 _print_profile(profiler, scratch)
-        _report(stats, scratch / "run")
+        orders = _report(stats, scratch / "run")
+        cpu.report(orders / SECONDS)
         _check_database(env, first_new_order, [scratch / "warm", scratch / "run"])
     finally:
         _empty_queue(queue)
@@ -241,7 +245,8 @@ def _percentile(times: dict[str, int], fraction: float) -> float:
     return 0.0
 
 
-def _report(run: dict, prefix: Path) -> None:
+def _report(run: dict, prefix: Path) -> int:
+    """Prints the table and the targets; the number of orders placed."""
     created = json.loads(Path(f"{prefix}-created.json").read_text())
     seconds = run["seconds"]
     print(f"{'endpoint':28} {'requests':>9} {'per s':>7} {'p50 ms':>7} {'p99 ms':>7} {'errors':>7}")
@@ -268,6 +273,68 @@ def _report(run: dict, prefix: Path) -> None:
           f"({propagate / TARGET_PROPAGATE_P99_MS:.2f}x) "
           f"{'met' if propagate <= TARGET_PROPAGATE_P99_MS else 'NOT met'}")
     print(f"  errors        = 0: {totals['errors']} {'met' if not totals['errors'] else 'NOT met'}")
+    return orders
+
+
+class _CpuWatch:
+    """CPU seconds per second of gunicorn (master and workers), PostgreSQL, locust, Redis and
+    everything else, over the middle of the measured run (its first seconds, locust's start
+    included, and its last two are left out): where the machine's cores went."""
+
+    GROUPS = ("gunicorn", "PostgreSQL", "locust", "Redis", "other")
+
+    def __init__(self, server_pid: int):
+        self.server_pid, self.first, self.last = server_pid, None, None
+        self.lead = min(5.0, SECONDS / 4)
+        self.window = SECONDS - self.lead - 2
+        if self.window >= 1:
+            threading.Thread(target=self._watch, daemon=True).start()
+
+    def _watch(self) -> None:
+        time.sleep(self.lead)
+        self.first = self._snapshot()
+        time.sleep(self.window)
+        self.last = self._snapshot()
+
+    def _snapshot(self) -> tuple[float, dict, object]:
+        import psutil  # locust needs it, so it is there
+
+        try:
+            server = {self.server_pid} | {p.pid for p in
+                                          psutil.Process(self.server_pid).children(recursive=True)}
+        except psutil.Error:
+            server = set()
+        seen = {}
+        for process in psutil.process_iter(["name", "cmdline", "cpu_times"]):
+            times, name = process.info["cpu_times"], process.info["name"] or ""
+            if times is None:
+                continue
+            command = " ".join(process.info["cmdline"] or ())
+            group = ("gunicorn" if process.pid in server else "PostgreSQL" if name == "postgres"
+                     else "locust" if "locust" in command else "Redis" if "redis" in name
+                     else "other")
+            seen[process.pid] = (group, times.user + times.system)
+        return time.monotonic(), seen, psutil.cpu_times()
+
+    def report(self, orders_per_second: float) -> None:
+        if self.first is None or self.last is None:
+            return
+        (t0, before, machine0), (t1, after, machine1) = self.first, self.last
+        seconds = t1 - t0
+        used = Counter()
+        for pid, (group, cpu) in after.items():
+            used[group] += cpu - before[pid][1] if pid in before else cpu
+        busy = sum(machine1) - sum(machine0) - (machine1.idle - machine0.idle)
+        cores = os.cpu_count() or 1
+        total = sum(used.values()) or 1
+        shares = ", ".join(f"{group} {used[group] / seconds:.2f} ({100 * used[group] / total:.0f} %)"
+                           for group in self.GROUPS)
+        print(f"CPU, seconds per second over {seconds:.0f} s of the run ({cores} cores, "
+              f"{100 * busy / seconds / cores:.0f} % busy): {shares}")
+        if orders_per_second:
+            print("  per order placed: " + ", ".join(
+                f"{group} {1000 * used[group] / seconds / orders_per_second:.1f} ms"
+                for group in self.GROUPS[:3]))
 
 
 def _check_database(env: dict[str, str], first_new_order: int, prefixes: list[Path]) -> None:
