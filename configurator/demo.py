@@ -106,7 +106,8 @@ def demo_data_command() -> None:
     with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
         for order in orders:
             link = url_for("shop.track", token=order.tracking_token, _external=True)
-            click.echo(f"order {order.reference} ({len(order.units)} units): {link}")
+            count = len(order.units)
+            click.echo(f"order {order.reference} ({count} unit{'' if count == 1 else 's'}): {link}")
     if not orders:
         click.echo("demo orders already there")
     from .services.groups import ensure_demo_group  # group orders (issue 7)
