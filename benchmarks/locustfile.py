@@ -1,8 +1,9 @@
 """The load of `benchmarks/load.py`, run by locust (headless): shoppers and partner systems.
 
-A shopper opens the configurator, clicks through choices (each click is a `propagate` call),
-adds the design to the order, opens the order page and checks out through the real forms with
-their CSRF tokens, then opens the tracking page. A partner system posts orders to
+A shopper opens the configurator, clicks through choices (each click is a `propagate` call
+with the defaults the page picked, as the live page sends it), adds the design to the order,
+opens the order page and checks out through the real forms with their CSRF tokens, then opens
+the tracking page. A partner system posts orders to
 `/partners/v1/orders` with its key and an Idempotency-Key. No think time: each user goes as
 fast as the server answers.
 
@@ -11,6 +12,7 @@ was answered as created to CONFIGURATOR_LOAD_RESULTS when locust stops.
 """
 from __future__ import annotations
 
+import html
 import itertools
 import json
 import os
@@ -23,12 +25,18 @@ from locust import FastHttpUser, constant, events, task
 SCENARIO = json.loads(open(os.environ["CONFIGURATOR_LOAD_SCENARIO"]).read())
 CREATED: dict[str, list[str]] = {"shop": [], "partner": []}
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+AUTO = re.compile(r'id="auto-picked" value="([^"]*)"')
 _numbers = itertools.count(1)
 
 
 def _csrf(response) -> str | None:
     match = CSRF.search(response.text or "")
     return match.group(1) if match else None
+
+
+def _picked(response) -> dict:
+    match = AUTO.search(response.text or "")
+    return json.loads(html.unescape(match.group(1))) if match else {}
 
 
 def _form(design: dict, prefixes: tuple[str, str, str]) -> dict:
@@ -47,9 +55,18 @@ class Shopper(FastHttpUser):
         product = random.choice(SCENARIO["shop_products"])
         page = self.client.get(f"/products/{product}", name="configure page")
         token = _csrf(page)
+        # Like the live page: the form holds the defaults the page picked ("auto") beside the
+        # shopper's own choices, and each answer says which picks still stand.
+        picked = _picked(page)
         for design in random.sample(SCENARIO["partials"][product], SCENARIO["clicks"]):
-            self.client.post(f"/api/products/{product}/propagate", json={"design": design},
-                             name="propagate")
+            body = {"design": {**design, "options": {**picked, **design["options"]}},
+                    "auto": picked}
+            with self.client.post(f"/api/products/{product}/propagate", json=body,
+                                  name="propagate", catch_response=True) as answer:
+                if answer.status_code != 200:
+                    answer.failure(f"propagate answered {answer.status_code}")
+                    return
+                picked = answer.json().get("auto", {})
         with self.client.post(
                 f"/products/{product}", name="add to order", allow_redirects=False,
                 data={**_form(SCENARIO["designs"][product], ("option_", "measure_", "text_")),
