@@ -106,11 +106,15 @@ def _option_field(option: Option) -> Field:
                 validators=[Optional()], filters=[_strip])
 
 
+def measurement_attributes(m: Measurement) -> dict:
+    """The attributes of a measurement's input wherever it is written: by WTForms (the remake
+    form) and by the configurator's `measure_item` macro, which renders it from cached views."""
+    return {"inputmode": "decimal", "autocomplete": "off", "size": 8,
+            "placeholder": "" if m.typical is None else f"e.g. {m.typical}"}
+
+
 def _measurement_field(m: Measurement) -> Field:
-    # The configurator writes this input in templates/shop/_macros.html (measure_item).
-    return MeasurementField(m.label, unit=m.unit, render_kw={
-        "inputmode": "decimal", "autocomplete": "off", "size": 8,
-        "placeholder": "" if m.typical is None else f"e.g. {m.typical}"})
+    return MeasurementField(m.label, unit=m.unit, render_kw=measurement_attributes(m))
 
 
 def _text_field(t: TextSpec) -> Field:
