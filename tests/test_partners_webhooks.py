@@ -13,9 +13,9 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from configurator.models import Partner, WebhookDelivery
+from configurator.models import Partner, Unit, WebhookDelivery
 from configurator.models._types import utcnow
-from configurator.services import webhooks
+from configurator.services import remakes, webhooks
 from partners_support import FORM, app_config, partner  # noqa: F401
 
 units = pytest.importorskip("configurator.services.units", reason="unit moves land with issue 4")
@@ -126,3 +126,58 @@ def test_an_unreachable_endpoint_is_logged(client, db, partner):
 def test_only_http_urls_can_be_registered(db, partner):
     with pytest.raises(webhooks.WebhookError):
         webhooks.register(db.session.get(Partner, partner.id), "file:///etc/passwd")
+
+
+def _shipped_unit(client, db, partner) -> int:
+    unit_id = place(client, partner)["units"][0]["id"]
+    while (step := units.next_step(db.session.get(Unit, unit_id))) is not None:
+        units.advance_unit(unit_id, step[0], actor="floor@example.com")
+    return unit_id
+
+
+def test_a_remake_request_and_its_approval_reach_the_partner(app, client, db, hook, receiver,
+                                                             partner):
+    unit_id = _shipped_unit(client, db, partner)
+    webhooks.deliver_due()  # the moves to shipped
+    receiver.requests.clear()
+    app.config["WEBHOOK_DELIVERY"] = "inline"
+    request = remakes.request_remake(unit_id, "fit", "Too tight <across> the chest",
+                                     {"chest": "102"})
+    remade = remakes.approve_remake(request.id, None, "Cut 1.5 cm wider")
+    events = [json.loads(body) for _, body in receiver.requests]
+    assert [e["type"] for e in events] == ["remake.requested", "remake.approved"]
+    assert all(verify(hook.secret, headers, body) for headers, body in receiver.requests)
+    asked, approved = events
+    assert asked["data"]["order"]["partner_reference"] == "PO-1001"
+    assert asked["data"]["unit"]["id"] == unit_id
+    assert asked["data"]["remake"] | {"requested_at": None} == {
+        "id": request.id, "category": "fit", "description": "Too tight <across> the chest",
+        "measurements": {"chest": {"from": 100.5, "to": 102}}, "status": "requested",
+        "requested_at": None}
+    decision = approved["data"]["remake"]
+    assert (decision["status"], decision["note"]) == ("approved", "Cut 1.5 cm wider")
+    assert decision["remake_unit"]["id"] == remade.id
+    assert decision["remake_unit"]["code"] == remade.code and remade.code.startswith("U-")
+    assert decision["remake_unit"]["status"] == "queued"
+    # the remade unit then moves like any unit, with its own status events
+    units.advance_unit(remade.id, "sewing", actor="floor@example.com")
+    moved = json.loads(receiver.requests[-1][1])
+    assert moved["type"] == "unit.status_changed" and moved["data"]["unit"]["id"] == remade.id
+
+
+def test_a_declined_remake_reaches_the_partner_with_the_reason(client, db, hook, partner):
+    unit_id = _shipped_unit(client, db, partner)
+    request = remakes.request_remake(unit_id, "quality", "A seam came open", {})
+    remakes.decline_remake(request.id, None, "Please send it back for a repair instead")
+    rows = db.session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)).all()
+    declined = json.loads(rows[-1].payload)
+    assert [r.event_type for r in rows[-2:]] == ["remake.requested", "remake.declined"]
+    assert declined["data"]["remake"]["note"] == "Please send it back for a repair instead"
+    assert "remake_unit" not in declined["data"]["remake"]
+
+
+def test_a_refused_remake_request_sends_nothing(client, db, hook, partner):
+    unit_id = place(client, partner)["units"][0]["id"]  # not shipped yet
+    with pytest.raises(remakes.RemakeRejected):
+        remakes.request_remake(unit_id, "fit", "Too tight", {})
+    assert db.session.scalar(select(WebhookDelivery)) is None

@@ -22,7 +22,7 @@ from ..models import Unit
 from ..models._types import utcnow
 from ..models.feedback import CATEGORIES, RemakeRequest
 from ..specs_registry import spec_for_version
-from . import orders
+from . import events, orders
 from .orders import Problem
 
 WINDOW_DAYS = 90  # a remake can be asked for up to this long after shipping
@@ -89,6 +89,8 @@ def request_remake(unit_id: int, category: str, description: str,
         request = RemakeRequest(unit=unit, category=category, description=description,
                                 changes={"measurements": changes} if changes else {})
         db.session.add(request)
+        db.session.flush()
+        events.remake_changed(request, events.REMAKE_REQUESTED)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -190,6 +192,7 @@ def approve_remake(request_id: int, planner, note: str = "", today: date | None 
         unit = _remake_unit(request, request.unit, today or date.today())
         _decide(request, planner, "approved", note)
         request.remake_unit = unit
+        events.remake_changed(request, events.REMAKE_APPROVED)
         db.session.commit()
     except orders.OrderRejected as exc:
         db.session.rollback()
@@ -225,6 +228,7 @@ def decline_remake(request_id: int, planner, reason: str) -> RemakeRequest:
     try:
         request = _open_request(request_id)
         _decide(request, planner, "declined", _clean_note(reason, required=True))
+        events.remake_changed(request, events.REMAKE_DECLINED)
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -66,11 +66,14 @@ _SCHEMAS = {
         "page": {"type": "integer"}, "per_page": {"type": "integer"},
         "total": {"type": "integer"}, "next": {"type": ["string", "null"]}}},
     "WebhookEvent": {"type": "object", "description": (
-        "POSTed to a registered webhook URL on every unit status change, with headers "
+        "POSTed to a registered webhook URL on every unit status change (unit.status_changed) "
+        "and every step of a remake (remake.requested, remake.approved with the new unit, "
+        "remake.declined with the reason), with headers "
         "X-Configurator-Event, X-Configurator-Delivery (the event id; deliveries may repeat) and "
         "X-Configurator-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of '<t>.<body>' keyed by the "
         "webhook secret>. Answer 2xx; anything else is retried with backoff."),
-        "properties": {"id": {"type": "string"}, "type": {"const": "unit.status_changed"},
+        "properties": {"id": {"type": "string"}, "type": {"enum": [
+            "unit.status_changed", "remake.requested", "remake.approved", "remake.declined"]},
                        "created": {"type": "string"}, "data": {"type": "object"}}},
 }
 
@@ -134,10 +137,13 @@ def document(server_url: str) -> dict:
                     "200": _answer("The order.", {"$ref": "#/components/schemas/Order"}),
                     "404": _answer("Not one of your orders."), **_AUTH_ERRORS}}},
         },
-        "webhooks": {"unitStatusChanged": {"post": {
+        "webhooks": {name: {"post": {
+            "summary": summary,
             "requestBody": {"content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/WebhookEvent"}}}},
-            "responses": {"200": {"description": "Received."}}}}},
+            "responses": {"200": {"description": "Received."}}}} for name, summary in (
+                ("unitStatusChanged", "unit.status_changed: a unit moved"),
+                ("remakeChanged", "remake.requested, remake.approved, remake.declined"))},
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": _SCHEMAS},
