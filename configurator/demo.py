@@ -5,17 +5,21 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 import click
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from .domain import propagate
 from .domain.engine import applies
 from .domain.model import ProductSpec
 from .extensions import db
-from .models import Order
+from .models import GroupOrder, Order
+from .models._types import utcnow
 from .services import stock
+from .services.groups import (GroupSettings, MemberDetails, create_group, join_group,
+                              suggested_member_options)
 from .services.orders import CustomerDetails, OrderRejected, UnitRequest, place_order
 from .specs_registry import catalog
 
@@ -110,9 +114,7 @@ def demo_data_command() -> None:
             click.echo(f"order {order.reference} ({count} unit{'' if count == 1 else 's'}): {link}")
     if not orders:
         click.echo("demo orders already there")
-    from .services.groups import ensure_demo_group  # group orders (issue 7)
-
-    group = ensure_demo_group(example_design)
+    group = ensure_demo_group()
     if group is not None:
         with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
             click.echo("group order (organiser): " + url_for(
@@ -122,3 +124,25 @@ def demo_data_command() -> None:
     if ensure_demo_planner():
         click.echo("planner login: planner@example.com / planner-demo-1")
 
+
+DEMO_GROUP_TITLE = "Marta and Tiago's wedding (demo)"
+
+
+def ensure_demo_group() -> GroupOrder | None:
+    """An open suit group with two members, one blocked by a swapped measurement (once)."""
+    spec = catalog().products.get("suit")
+    if spec is None or not inspect(db.engine).has_table(GroupOrder.__tablename__):
+        return None  # before the migration that adds group orders
+    exists = db.session.execute(select(GroupOrder.id).where(GroupOrder.title == DEMO_GROUP_TITLE))
+    if exists.first() is not None:
+        return None
+    design = example_design(spec, {"fabric": "charcoal-plain-s110", "lapel": "notch"})
+    group = create_group(spec, design, GroupSettings(
+        DEMO_GROUP_TITLE, "Marta Reis", DEMO_EMAIL, 5,
+        (utcnow() + timedelta(days=30)).date()), suggested_member_options(spec))
+    join_group(group, MemberDetails("Tiago", DEMO_EMAIL, label="groom"), design)
+    swapped = {**design["measurements"], "sleeve": design["measurements"]["shoulder_to_elbow"],
+               "shoulder_to_elbow": design["measurements"]["sleeve"]}
+    join_group(group, MemberDetails("Pedro", DEMO_EMAIL, label="best man"),
+               {**design, "measurements": swapped})
+    return group

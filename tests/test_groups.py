@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from configurator.domain import quote
 from configurator.models import GroupMember, GroupOrder, Order, Unit, WorkOrder
 from configurator.models._types import utcnow
-from configurator.services import groups, stock
+from configurator.services import group_checkout, groups, stock
 from configurator.services.groups import GroupSettings, MemberDetails
 from configurator.services.orders import CustomerDetails
 from configurator.workorders.storage import storage
@@ -132,7 +132,7 @@ def test_a_bad_measurement_blocks_only_that_member_with_the_reason(db, suit):
     pedro = join(group, "Pedro", member_design(suit, **BAD_SLEEVE))
     assert pedro.status == "blocked"
     assert pedro.problems == [suit.rule("sleeve-longer-than-upper-arm").message]
-    lines, tally = groups.review(group)
+    lines, tally = group_checkout.review(group)
     assert [(line.member.first_name, line.status) for line in lines] == [
         ("Tiago", "ready"), ("Pedro", "blocked")]
     assert tally.units == 1
@@ -190,7 +190,7 @@ def test_the_organiser_can_remove_a_member_until_the_order_is_placed(client, db,
                           data={"csrf_token": csrf_from(page)})
     assert removed.status_code == 302
     assert [m.first_name for m in db.session.execute(select(GroupMember)).scalars()] == ["Tiago"]
-    groups.place_group(group, ORGANISER, _roster(group))
+    group_checkout.place_group(group, ORGANISER, _roster(group))
     with pytest.raises(groups.GroupClosed):
         groups.remove_member(group, group.members[0].id)
 
@@ -232,11 +232,11 @@ def test_running_total_shows_the_tier_reached_and_the_next(db, suit):
     group = make_group(suit, expected_members=6)
     for name in ("Ana", "Bia", "Carla", "Duarte"):
         join(group, name, member_design(suit))
-    _, four = groups.review(group)
+    _, four = group_checkout.review(group)
     assert four.tier is None and four.discount == 0
     assert (four.next_tier.min_units, four.to_next) == (5, 1)
     join(group, "Eva", member_design(suit))
-    _, five = groups.review(group)
+    _, five = group_checkout.review(group)
     price = quote(suit, member_design(suit)).total
     assert five.tier.percent_off == Decimal(5) and five.subtotal == price * 5
     assert five.discount == (price * Decimal("0.05")).quantize(Decimal("0.01")) * 5
@@ -246,7 +246,7 @@ def test_running_total_shows_the_tier_reached_and_the_next(db, suit):
 # -- placing ---------------------------------------------------------------------------------
 
 def _roster(group) -> list[str]:
-    return groups.roster_of(line.member for line in groups.review(group)[0]
+    return group_checkout.roster_of(line.member for line in group_checkout.review(group)[0]
                             if line.status == "ready")
 
 
@@ -254,8 +254,8 @@ def test_the_group_is_placed_as_one_order_with_a_unit_and_work_order_per_member(
     group = make_group(suit, expected_members=5)
     for name in ("Tiago", "Pedro", "Joao", "Rui", "Duarte"):
         join(group, name, member_design(suit), label="groom" if name == "Tiago" else "")
-    _, tally = groups.review(group)
-    order = groups.place_group(group, ORGANISER, _roster(group), today=date(2026, 3, 2))
+    _, tally = group_checkout.review(group)
+    order = group_checkout.place_group(group, ORGANISER, _roster(group), today=date(2026, 3, 2))
     stored = db.session.get(Order, order.id)
     assert stored.source == "group" and stored.customer_name == "Marta Reis"
     assert [u.label for u in stored.units] == ["Tiago (groom)", "Pedro", "Joao", "Rui", "Duarte"]
@@ -274,7 +274,7 @@ def test_blocked_members_are_left_out_and_told(db, suit):
     group = make_group(suit)
     join(group, "Tiago", member_design(suit))
     pedro = join(group, "Pedro", member_design(suit, **BAD_SLEEVE))
-    order = groups.place_group(group, ORGANISER, _roster(group))
+    order = group_checkout.place_group(group, ORGANISER, _roster(group))
     assert [u.label for u in order.units] == ["Tiago"]
     assert pedro.unit_id is None and pedro.problems
 
@@ -283,9 +283,9 @@ def test_placing_twice_is_refused(db, suit):
     group = make_group(suit)
     join(group, "Tiago", member_design(suit))
     roster = _roster(group)
-    groups.place_group(group, ORGANISER, roster)
+    group_checkout.place_group(group, ORGANISER, roster)
     with pytest.raises(groups.GroupClosed):
-        groups.place_group(group, ORGANISER, roster)
+        group_checkout.place_group(group, ORGANISER, roster)
     with pytest.raises(groups.GroupClosed):
         join(group, "Pedro", member_design(suit))
     assert _count(db, Order) == 1
@@ -303,7 +303,7 @@ def test_two_clicks_on_place_at_the_same_time_make_one_order(app, suit):
     def place():
         with app.app_context():
             try:
-                groups.place_group(groups.group_for_organiser(token), ORGANISER, roster)
+                group_checkout.place_group(groups.group_for_organiser(token), ORGANISER, roster)
                 outcomes.append("placed")
             except groups.GroupError:
                 outcomes.append("refused")
@@ -326,7 +326,7 @@ def test_a_group_that_changed_since_the_page_was_shown_is_not_placed(db, suit):
     seen = _roster(group)
     join(group, "Pedro", member_design(suit))
     with pytest.raises(groups.GroupError) as caught:
-        groups.place_group(group, ORGANISER, seen)
+        group_checkout.place_group(group, ORGANISER, seen)
     assert "changed while you were looking" in str(caught.value)
     assert _count(db, Order) == 0 and groups.state_of(group) == "open"
 
@@ -338,7 +338,7 @@ def test_a_member_who_changed_their_entries_since_the_page_was_shown_stops_placi
     groups.update_member(tiago, MemberDetails("Tiago", "t@example.com"),
                          member_design(suit, chest=108))
     with pytest.raises(groups.GroupError):
-        groups.place_group(group, ORGANISER, seen)
+        group_checkout.place_group(group, ORGANISER, seen)
     assert _count(db, Order) == 0
 
 
@@ -346,7 +346,7 @@ def test_nothing_to_place_without_a_ready_member(db, suit):
     group = make_group(suit)
     join(group, "Pedro", member_design(suit, **BAD_SLEEVE))
     with pytest.raises(groups.GroupError) as caught:
-        groups.place_group(group, ORGANISER, [])
+        group_checkout.place_group(group, ORGANISER, [])
     assert "Nobody in the group is ready" in str(caught.value)
 
 
@@ -362,7 +362,7 @@ def test_cloth_running_out_at_placing_names_the_member_and_places_nothing(db, su
     stock.set_on_hand(suit, material, stock.round_up(one * Decimal("1.5")))
     db.session.commit()
     with pytest.raises(groups.GroupError) as caught:
-        groups.place_group(group, ORGANISER, _roster(group))
+        group_checkout.place_group(group, ORGANISER, _roster(group))
     assert "out of stock" in str(caught.value) and "Pedro:" in str(caught.value)
     assert _count(db, Order) == 0 and _count(db, Unit) == 0
     assert groups.state_of(group) == "open"
@@ -372,7 +372,7 @@ def test_a_bad_delivery_address_places_nothing_and_keeps_the_group_open(db, suit
     group = make_group(suit)
     join(group, "Tiago", member_design(suit))
     with pytest.raises(groups.GroupError) as caught:
-        groups.place_group(group, CustomerDetails("Marta", "marta@example.com", " "),
+        group_checkout.place_group(group, CustomerDetails("Marta", "marta@example.com", " "),
                            _roster(group))
     assert [p.field for p in caught.value.problems] == ["customer.address"]
     assert _count(db, Order) == 0 and groups.state_of(group) == "open"

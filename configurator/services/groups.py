@@ -12,22 +12,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import inspect, select, update
+from sqlalchemy import select
 
-from ..domain import bill_of_materials, propagate, quote, validate
+from ..domain import bill_of_materials, propagate, validate
 from ..domain.engine import drop_inactive
-from ..domain.model import ProductSpec, VolumeTier
+from ..domain.model import ProductSpec
 from ..extensions import db
-from ..models import GroupMember, GroupOrder, Order
+from ..models import GroupMember, GroupOrder
 from ..models._types import utcnow
 from ..specs_registry import catalog
 from . import stock
 from .drafts import TOKEN_PATTERN
-from .orders import (MAX_UNITS, CustomerDetails, OrderRejected, Problem, UnitRequest,
-                     normalise_design, place_order)
+from .orders import MAX_UNITS, Problem, normalise_design
 
 MAX_MEMBERS = MAX_UNITS  # the whole group goes into one order
 MAX_DEADLINE_DAYS = 90
@@ -48,7 +47,7 @@ class GroupClosed(GroupError):
     """The group no longer takes joins or changes (deadline passed, closed or placed)."""
 
 
-def _error(field: str, rule: str, message: str) -> GroupError:
+def group_error(field: str, rule: str, message: str) -> GroupError:
     return GroupError([Problem(None, field, rule, message)])
 
 
@@ -124,8 +123,8 @@ def check_member(spec: ProductSpec, group: GroupOrder, design: dict,
     if not short:
         return READY, []
     chosen = [option.choice(design["options"].get(option.id, "")) for option in spec.options]
-    return BLOCKED, [f"{c.label} is out of stock." for c in chosen if c and c.material in short] or [
-        "There is not enough material left in stock for this design."]
+    out = [f"{c.label} is out of stock." for c in chosen if c and c.material in short]
+    return BLOCKED, out or ["There is not enough material left in stock for this design."]
 
 
 def _choice_reasons(prop, chosen: dict) -> list[str]:
@@ -245,7 +244,7 @@ def _email(value: object) -> str:
     try:
         return validate_email(_line(value), check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise _error("email", "email", f"Please check the email address: {exc}") from exc
+        raise group_error("email", "email", f"Please check the email address: {exc}") from exc
 
 
 def _by_token(column, token: object):
@@ -269,7 +268,7 @@ def member_by_token(token: object) -> GroupMember | None:
 def spec_of(group: GroupOrder) -> ProductSpec:
     spec = catalog().products.get(group.product_id)
     if spec is None:
-        raise _error("product", "unknown", (
+        raise group_error("product", "unknown", (
             f"{group.product_id} is no longer offered, so this group cannot go on; "
             "please start a new group from the catalog."))
     return spec
@@ -312,7 +311,7 @@ def closing_text(group: GroupOrder) -> str:
 def close_group(group: GroupOrder, now: datetime | None = None) -> None:
     """The organiser stops joining now; commits."""
     now = now or utcnow()
-    _require_not_placed(group)
+    require_not_placed(group)
     group.state, group.closes_at = CLOSED, min(group.closes_at, now)
     db.session.commit()
 
@@ -321,7 +320,7 @@ def change_settings(group: GroupOrder, deadline: object, expected: object,
                     now: datetime | None = None) -> None:
     """A new last day (which reopens a closed group) and a new head count; commits."""
     now = now or utcnow()
-    _require_not_placed(group)
+    require_not_placed(group)
     problems = _deadline_problems(deadline, now) + _expected_problems(expected)
     if isinstance(expected, int) and expected < len(group.members):
         problems.append(Problem(None, "expected_members", "range", (
@@ -332,7 +331,7 @@ def change_settings(group: GroupOrder, deadline: object, expected: object,
     db.session.commit()
 
 
-def _require_not_placed(group: GroupOrder) -> None:
+def require_not_placed(group: GroupOrder) -> None:
     if group.state == PLACED:
         raise GroupClosed([Problem(None, "group", "placed",
                                    "This group's order is already placed.")])
@@ -347,7 +346,7 @@ def join_group(group: GroupOrder, details: MemberDetails, posted: object,
     now = now or utcnow()
     _require_open(group, now)
     if len(group.members) >= MAX_MEMBERS:
-        raise _error("group", "full", (
+        raise group_error("group", "full", (
             f"This group is full: one order holds {MAX_MEMBERS} units. Please ask the "
             "organiser to start a second group."))
     member = GroupMember(design={}, problems=[])
@@ -376,7 +375,7 @@ def leave_group(member: GroupMember, now: datetime | None = None) -> None:
 def remove_member(group: GroupOrder, member_id: object) -> str | None:
     """The organiser takes someone out (dropped out, joined by mistake) until the order is
     placed; their entries are deleted; commits. Returns their first name (None: not found)."""
-    _require_not_placed(group)
+    require_not_placed(group)
     member = next((m for m in group.members if m.id == member_id), None)
     if member is None:
         return None
@@ -412,153 +411,3 @@ def _clean_details(group: GroupOrder, member: GroupMember, d: MemberDetails) -> 
     if problems:
         raise GroupError(problems)
     return MemberDetails(first, email, full, label)
-
-
-# -- the running total ----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class MemberLine:
-    member: GroupMember
-    status: str
-    problems: list[str]
-    price: Decimal | None  # the unit's price before the group discount
-
-
-@dataclass(frozen=True)
-class Tally:
-    """What the group costs now: the ready members' units, the tier they reach, the next."""
-    currency: str
-    units: int
-    subtotal: Decimal
-    tier: VolumeTier | None
-    discount: Decimal
-    total: Decimal
-    next_tier: VolumeTier | None
-    to_next: int  # members still needed for the next tier
-    tiers: tuple[VolumeTier, ...]
-
-
-def review(group: GroupOrder) -> tuple[list[MemberLine], Tally]:
-    """Every member checked again now (the spec or stock may have changed since they joined),
-    and the running total of the ready ones."""
-    spec = spec_of(group)
-    levels = stock.levels(spec)
-    lines = []
-    for member in group.members:
-        status, problems = check_member(spec, group, member.design, levels)
-        price = quote(spec, member.design).total if status == READY else None
-        lines.append(MemberLine(member, status, problems, price))
-    return lines, tally(spec, [line.price for line in lines if line.price is not None])
-
-
-def tally(spec: ProductSpec, prices: Sequence[Decimal]) -> Tally:
-    """The group price as `place_order` will charge it: the best tier reached comes off each
-    unit, rounded per unit."""
-    tiers = tuple(sorted(spec.volume_tiers, key=lambda t: t.min_units))
-    reached = [t for t in tiers if len(prices) >= t.min_units]
-    tier = max(reached, key=lambda t: t.percent_off) if reached else None
-    percent = tier.percent_off if tier else Decimal(0)
-    discount = sum(((p * percent / 100).quantize(CENT, ROUND_HALF_UP) for p in prices),
-                   Decimal(0))
-    subtotal = sum(prices, Decimal(0))
-    after = [t for t in tiers if t.min_units > len(prices) and t.percent_off > percent]
-    next_tier = after[0] if after else None
-    return Tally(spec.currency, len(prices), subtotal.quantize(CENT), tier,
-                 discount.quantize(CENT), (subtotal - discount).quantize(CENT), next_tier,
-                 next_tier.min_units - len(prices) if next_tier else 0, tiers)
-
-
-# -- placing --------------------------------------------------------------------------------
-
-def roster_of(members: Iterable[GroupMember]) -> list[str]:
-    """Who is in, as the organiser saw it: each member and the version of their entries."""
-    return [f"{m.id}:{m.updated_at:%Y%m%d%H%M%S%f}" for m in members]
-
-
-def place_group(group: GroupOrder, customer: CustomerDetails, roster: Iterable[str], *,
-                today: date | None = None, now: datetime | None = None) -> Order:
-    """Place the ready members as one order, paid and received by the organiser.
-
-    `roster` is `roster_of` the members the organiser saw as included: if anyone joined, left
-    or changed anything since, nothing is placed and the organiser looks again. Blocked members
-    are left out (they were shown with their reasons). Placing closes the group for good."""
-    now = now or utcnow()
-    _require_not_placed(group)
-    lines, _ = review(group)
-    ready = [line.member for line in lines if line.status == READY]
-    if not ready:
-        raise _error("group", "empty", "Nobody in the group is ready yet, so there is nothing "
-                                       "to order.")
-    if sorted(set(roster)) != sorted(roster_of(ready)):
-        raise _error("group", "changed", (
-            "The group changed while you were looking (someone joined, left or changed their "
-            "design). Please check the list again and place the order."))
-    return _place(group, ready, customer, today, now)
-
-
-def _place(group: GroupOrder, ready: list[GroupMember], customer: CustomerDetails,
-           today: date | None, now: datetime) -> Order:
-    # Claim the group in the order's transaction: a second click waits for the first and
-    # then finds it placed; a refused order rolls the claim back.
-    claimed = db.session.execute(
-        update(GroupOrder).where(GroupOrder.id == group.id, GroupOrder.state != PLACED)
-        .values(state=PLACED, placed_at=now)).rowcount
-    if claimed != 1:
-        db.session.rollback()
-        raise GroupClosed([Problem(None, "group", "placed",
-                                   "This group's order is already placed.")])
-    requests = [UnitRequest(group.product_id, m.design, unit_label(m)) for m in ready]
-    try:
-        order = place_order(customer, requests, source="group", today=today)
-    except OrderRejected as exc:
-        db.session.rollback()
-        raise GroupError(_by_member(exc.problems, ready)) from exc
-    except BaseException:
-        db.session.rollback()
-        raise
-    group.order_id = order.id
-    for member, unit in zip(ready, order.units):
-        member.unit_id = unit.id
-    db.session.commit()
-    return order
-
-
-def _by_member(problems: Sequence[Problem], ready: list[GroupMember]) -> list[Problem]:
-    out = []
-    for p in problems:
-        if p.unit is None or not 1 <= p.unit <= len(ready):
-            out.append(p)
-        else:
-            out.append(Problem(None, f"member.{ready[p.unit - 1].id}", p.rule,
-                               f"{ready[p.unit - 1].first_name}: {p.message}"))
-    return out
-
-
-def unit_label(member: GroupMember) -> str:
-    """The unit's label on the order and the work order: the first name (and any note)."""
-    return f"{member.first_name} ({member.label})" if member.label else member.first_name
-
-
-# -- demo data ------------------------------------------------------------------------------
-
-DEMO_TITLE = "Marta and Tiago's wedding (demo)"
-
-
-def ensure_demo_group(example_design) -> GroupOrder | None:
-    """An open suit group with two members, one blocked by a swapped measurement (once)."""
-    spec = catalog().products.get("suit")
-    if spec is None or not inspect(db.engine).has_table(GroupOrder.__tablename__):
-        return None  # before the migration that adds group orders
-    exists = db.session.execute(select(GroupOrder.id).where(GroupOrder.title == DEMO_TITLE))
-    if exists.first() is not None:
-        return None
-    design = example_design(spec, {"fabric": "charcoal-plain-s110", "lapel": "notch"})
-    group = create_group(spec, design, GroupSettings(
-        DEMO_TITLE, "Marta Reis", "demo.customer@example.com", 5,
-        (utcnow() + timedelta(days=30)).date()), suggested_member_options(spec))
-    join_group(group, MemberDetails("Tiago", "demo.customer@example.com", label="groom"), design)
-    swapped = {**design["measurements"], "sleeve": design["measurements"]["shoulder_to_elbow"],
-               "shoulder_to_elbow": design["measurements"]["sleeve"]}
-    join_group(group, MemberDetails("Pedro", "demo.customer@example.com", label="best man"),
-               {**design, "measurements": swapped})
-    return group

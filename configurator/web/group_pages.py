@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import GroupMember, GroupOrder, Order, Unit
 from ..models._types import utcnow
 from ..preview import render_preview
-from ..services import groups
+from ..services import group_checkout, groups
 from ..services.orders import CustomerDetails
 from ..services.progress import step_label
 from .forms import OPTION_PREFIX, DraftForm, design_from_form, form_class, form_data_from_design
@@ -74,7 +74,7 @@ def settings_from(form: NewGroupForm) -> groups.GroupSettings:
 def organiser_page(group: GroupOrder) -> dict:
     spec = groups.spec_of_or_none(group)
     state = groups.state_of(group)
-    lines, tally = groups.review(group) if spec else ([], None)
+    lines, tally = group_checkout.review(group) if spec else ([], None)
     ready = [line for line in lines if line.status == groups.READY]
     order = db.session.get(Order, group.order_id) if group.order_id else None
     return {
@@ -87,7 +87,7 @@ def organiser_page(group: GroupOrder) -> dict:
         "members": [_member_line(line, order) for line in lines],
         "joined": len(lines), "ready": len(ready),
         "missing": max(group.expected_members - len(lines), 0),
-        "tally": tally, "roster": ",".join(groups.roster_of(line.member for line in ready)),
+        "tally": tally, "roster": ",".join(group_checkout.roster_of(line.member for line in ready)),
         "left_out": [line.member.first_name for line in lines if line.status != groups.READY],
         "invite_url": url_for("groups.invite", token=group.invite_token, _external=True),
         "order": order, "tracking_url": url_for("shop.track", token=order.tracking_token,
@@ -96,7 +96,7 @@ def organiser_page(group: GroupOrder) -> dict:
     }
 
 
-def _member_line(line: groups.MemberLine, order: Order | None) -> dict:
+def _member_line(line: group_checkout.MemberLine, order: Order | None) -> dict:
     """A member as the organiser sees them: first name, note, state, price; once the order is
     placed, what the order holds (the unit's price after the group discount)."""
     member = line.member
@@ -124,7 +124,7 @@ def customer_from(form: PlaceForm) -> CustomerDetails:
 
 
 def roster(form: PlaceForm) -> list[str]:
-    """Who the organiser saw as included (`groups.roster_of`); only compared, never trusted."""
+    """Who the organiser saw as included (`group_checkout.roster_of`); only compared, never trusted."""
     raw = form.roster.data if isinstance(form.roster.data, str) else ""
     return [part.strip() for part in raw[:5000].split(",") if part.strip()]
 

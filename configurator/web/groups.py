@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from ..services import drafts, groups
+from ..services import drafts, group_checkout, groups
 from ..specs_registry import catalog
 from . import group_pages as pages
 from .forms import DraftForm, design_from_form, form_class
@@ -65,7 +65,7 @@ def place(token: str):
     if not form.validate_on_submit():
         return _organiser_page(group, place_form=form, status=422)
     try:
-        order = groups.place_group(group, pages.customer_from(form), pages.roster(form))
+        order = group_checkout.place_group(group, pages.customer_from(form), pages.roster(form))
     except groups.GroupError as exc:
         general = pages.attach_problems(form, exc)
         return _organiser_page(group, place_form=form, general=general, status=422)
