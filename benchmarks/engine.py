@@ -14,7 +14,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from configurator.domain.engine import compiled, propagate
+from configurator.domain.compile import compiled
+from configurator.domain.engine import propagate
 from configurator.domain.loader import load_specs
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"

@@ -85,7 +85,7 @@ def _load_design(product: str, design_path: str):
 @click.argument("design_path", metavar="DESIGN.json")
 def validate_command(product: str, design_path: str) -> None:
     """Validate a design; JSON out, exit 1 when invalid."""
-    from .domain.engine import validate
+    from .domain.validation import validate
 
     spec, design = _load_design(product, design_path)
     result = validate(spec, design)

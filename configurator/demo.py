@@ -12,7 +12,7 @@ import click
 from sqlalchemy import inspect, select
 
 from .domain import propagate
-from .domain.engine import applies
+from .domain.validation import applies
 from .domain.model import ProductSpec
 from .extensions import db
 from .models import GroupOrder, Order

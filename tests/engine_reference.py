@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from decimal import Decimal
 
-from configurator.domain.engine import applies, validate
+from configurator.domain.validation import applies, validate
 
 
 def grid(m) -> list[Decimal]:

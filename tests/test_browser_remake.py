@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
 from pypdf import PdfReader
 
 from configurator.models import Unit

@@ -5,14 +5,14 @@ from __future__ import annotations
 import random
 import re
 import string
-from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from configurator.domain.engine import applies, propagate, validate
-from configurator.domain.loader import SpecError, load_line, load_product_text
+from configurator.domain.engine import propagate
+from configurator.domain.loader import SpecError, load_product_text
+from configurator.domain.validation import applies, validate
 from tests.engine_reference import expected, grid, valid_designs
 
 LINE = """

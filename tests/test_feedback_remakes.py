@@ -16,7 +16,7 @@ from configurator.services import feedback, remakes
 from configurator.services.units import advance_unit, next_step
 from configurator.workorders.storage import storage
 from conftest import csrf_from
-from workorders_support import PASSWORD, log_in, make_user, pdf_text, place, squash
+from workorders_support import log_in, make_user, pdf_text, place, squash
 
 
 def ship(db, unit_id: int) -> Unit:
@@ -113,7 +113,7 @@ def test_ratings_outside_one_to_five_name_the_field(db, shipped):
 def test_the_customer_confirms_receipt_and_rates_on_the_tracking_page(db, client, shipped):
     html = client.get(track_url(shipped)).get_data(as_text=True)
     assert "Received it? Tell us how it is" in html
-    assert f'<legend>Fit <span class="muted">(1 = poor, 5 = excellent)</span></legend>' in html
+    assert '<legend>Fit <span class="muted">(1 = poor, 5 = excellent)</span></legend>' in html
     response = rate(client, shipped, fit="4", quality="5", delivery="3", comment="Lovely cloth")
     assert response.status_code == 302 and response.headers["Location"].endswith("#unit-1")
     html = client.get(response.headers["Location"]).get_data(as_text=True)

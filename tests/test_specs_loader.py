@@ -120,7 +120,7 @@ def test_cli_validate_and_propagate_answer_json(tmp_path):
 
 
 def test_validate_catches_inches_and_swapped_fields():
-    from configurator.domain.engine import validate
+    from configurator.domain.validation import validate
 
     suit = load_specs(Path(__file__).parent.parent / "specs").products["suit"]
     inches = validate(suit, {"measurements": {"chest": 40}})

@@ -7,7 +7,8 @@ from .model import (  # noqa: F401
     Station, Surcharge, TextInput, Usage, VolumeTier,
 )
 from .loader import SpecError, load_line, load_product, load_specs  # noqa: F401
-from .engine import propagate, validate  # noqa: F401
+from .engine import propagate  # noqa: F401
+from .validation import validate  # noqa: F401
 from .results import (  # noqa: F401
     BillLine, ChoiceState, Costing, MeasurementRange, Propagation, Quote, Reason, RoutingStep,
     Validation, Violation,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from .expr import Env, evaluate
 from .ground import Atom, GroundError, conjunction, ground
@@ -316,6 +317,17 @@ def _fill_rows(c: _Compiler, clusters: list[Cluster], tables: list[Table], class
         cl.parent_keys = [tuple(row[p] for p in cl.parent_pos) for row in cl.rows]
         cl.child_keys = {ch: [tuple(row[p] for p in pos) for row in cl.rows]
                          for ch, pos in cl.child_pos.items()}
+
+
+_COMPILED: "WeakKeyDictionary[ProductSpec, Compiled]" = WeakKeyDictionary()
+
+
+def compiled(spec: ProductSpec) -> Compiled:
+    """The compiled form of a spec, made once per loaded spec."""
+    found = _COMPILED.get(spec)
+    if found is None:
+        found = _COMPILED[spec] = compile_spec(spec)
+    return found
 
 
 def compile_spec(spec: ProductSpec) -> Compiled:

@@ -351,7 +351,8 @@ def _check_links(spec: ProductSpec, options: dict, problems: _Problems) -> None:
 
 def _check_solvable(spec: ProductSpec, problems: _Problems) -> None:
     """Compile the rules, then make sure the product and each option can be satisfied."""
-    from .engine import CompileError, compiled, propagate
+    from .compile import CompileError, compiled
+    from .engine import propagate
 
     try:
         compiled(spec)

@@ -15,6 +15,7 @@ from typing import Any
 from .expr import is_number
 from .model import ProductSpec, VolumeTier
 from .results import BillLine, Costing, Quote, RoutingStep
+from .validation import design_env, measurement_problem
 
 CENT = Decimal("0.01")
 QUANTITY = Decimal("0.001")
@@ -46,8 +47,6 @@ def _finite(value: int | float | Decimal) -> bool:
 
 
 def _env(spec: ProductSpec, design: Any):
-    from .engine import design_env, measurement_problem
-
     options, numbers = _parts(design)
     # only entries that can be measurements count (a price "so far" ignores 1e400 cm)
     numbers = {k: v for k, v in numbers.items() if spec.measurement(k) is not None

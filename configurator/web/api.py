@@ -15,7 +15,8 @@ import time
 from flask import Blueprint, abort, current_app, jsonify, request
 
 from ..domain import validate
-from ..domain.engine import applies, drop_inactive
+from ..domain.engine import drop_inactive
+from ..domain.validation import applies
 from ..domain.settle import settle
 from ..extensions import csrf, limiter
 from ..preview import render_preview

@@ -16,7 +16,8 @@ from jinja2 import Template
 from markupsafe import Markup
 
 from ..domain import propagate, validate
-from ..domain.engine import applies, drop_inactive, feasible, sold_out
+from ..domain.engine import drop_inactive, feasible, sold_out
+from ..domain.validation import applies
 from ..domain.model import Choice, Measurement, Option, ProductSpec
 from ..domain.settle import Settled, settle
 from ..preview import render_preview, safe_colour
