@@ -1,5 +1,5 @@
 """The configurator's option fieldsets, measurements and fresh-page engine work are cached
-(see `shop_pages`): a cached fragment never shows another product's, another state's or
+(see `shop_fragments` and `shop_pages`): a cached fragment never shows another product's, another state's or
 older stock's HTML."""
 from __future__ import annotations
 

@@ -7,13 +7,14 @@ from flask import (Blueprint, abort, flash, redirect, render_template, request, 
 from ..services import drafts, feedback, orders, progress, remakes
 from ..specs_registry import catalog
 from . import feedback_forms as fb
+from . import shop_fragments as fragments
 from . import shop_pages as pages
 from .forms import (CheckoutForm, DraftForm, form_class, form_data_from_design, html_params,
                     measurement_attributes)
 
 bp = Blueprint("shop", __name__)
-bp.add_app_template_global(pages.option_fieldset_html)
-bp.add_app_template_global(pages.measure_item_html)
+bp.add_app_template_global(fragments.option_fieldset_html)
+bp.add_app_template_global(fragments.measure_item_html)
 bp.add_app_template_global(html_params)
 bp.add_app_template_global(measurement_attributes)
 
