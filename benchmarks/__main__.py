@@ -1,4 +1,5 @@
-"""Run the benchmarks by name: `python -m benchmarks` runs them all, `python -m benchmarks engine` one."""
+"""Run the benchmarks by name: `python -m benchmarks` runs them all, `python -m benchmarks
+engine` one."""
 from __future__ import annotations
 
 import importlib
@@ -11,7 +12,8 @@ def main(argv: list[str]) -> int:
     names = argv or list(BENCHMARKS)
     for name in names:
         if name not in BENCHMARKS:
-            print(f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)}", file=sys.stderr)
+            print(f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)}",
+                  file=sys.stderr)
             return 2
         try:
             module = importlib.import_module(f"benchmarks.{name}")

@@ -327,8 +327,9 @@ class _CpuWatch:
         busy = sum(machine1) - sum(machine0) - (machine1.idle - machine0.idle)
         cores = os.cpu_count() or 1
         total = sum(used.values()) or 1
-        shares = ", ".join(f"{group} {used[group] / seconds:.2f} ({100 * used[group] / total:.0f} %)"
-                           for group in self.GROUPS)
+        shares = ", ".join(
+            f"{group} {used[group] / seconds:.2f} ({100 * used[group] / total:.0f} %)"
+            for group in self.GROUPS)
         print(f"CPU, seconds per second over {seconds:.0f} s of the run ({cores} cores, "
               f"{100 * busy / seconds / cores:.0f} % busy): {shares}")
         if orders_per_second:

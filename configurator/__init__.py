@@ -43,7 +43,8 @@ def _finish_config(app: Flask) -> None:
                 "print(secrets.token_hex(32))')."
             )
         cfg["SECRET_KEY"] = DEV_SECRET
-    url = cfg.get("DATABASE_URL") or "sqlite:///" + os.path.join(app.instance_path, "configurator.db")
+    url = (cfg.get("DATABASE_URL")
+           or "sqlite:///" + os.path.join(app.instance_path, "configurator.db"))
     cfg["SQLALCHEMY_DATABASE_URI"] = url
     options: dict = {}
     if url.startswith("sqlite"):

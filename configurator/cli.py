@@ -21,7 +21,8 @@ def _create_app(*_args) -> Flask:
     try:
         return create_app()
     except SpecError as exc:
-        raise click.ClickException(f"the specs have problems (run `configurator specs check`):\n{exc}")
+        raise click.ClickException(
+            f"the specs have problems (run `configurator specs check`):\n{exc}")
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False,

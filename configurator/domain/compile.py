@@ -211,7 +211,8 @@ class _Compiler:
             value, attr = self.env_for(scope, row)
             applies = bool(evaluate(option.when.tree, Env(value, attr)))
             chosen = self.values[i][row[pos]]
-            if (chosen is None and not (applies and option.required)) or (chosen is not None and applies):
+            if ((chosen is None and not (applies and option.required))
+                    or (chosen is not None and applies)):
                 rows[row] = ()
         return Table(None, f"{option.label} only applies when {option.when.source}", scope, rows,
                      False)
@@ -301,8 +302,9 @@ def _fill_rows(c: _Compiler, clusters: list[Cluster], tables: list[Table], class
     for k, cl in enumerate(clusters):
         size = math.prod(len(classes[v]) for v in cl.vars)
         if size > MAX_ROWS:
-            raise CompileError("rules", f"the rules link options {[c.option_ids[v] for v in cl.vars]}"
-                                        f" into {size} combinations; simplify them")
+            linked = [c.option_ids[v] for v in cl.vars]
+            raise CompileError("rules", f"the rules link options {linked} into {size} "
+                                        "combinations; simplify them")
         checks = [(tuple(cl.vars.index(s) for s in tables[t].scope), tables[t].class_rows)
                   for t in cl.tables]
         npos = tuple(cl.vars.index(s) for s in numeric_scope) if cl.numeric else ()

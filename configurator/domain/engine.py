@@ -51,12 +51,14 @@ class _Call:
         cp = self.cp
         picked = {cp.option_index[k]: cp.value_index[cp.option_index[k]][v]
                   for k, v in options.items()
-                  if k in cp.option_index and isinstance(v, str) and v in cp.value_index[cp.option_index[k]]}
+                  if k in cp.option_index and isinstance(v, str)
+                  and v in cp.value_index[cp.option_index[k]]}
         names = {cp.option_ids[i]: cp.values[i][j] for i, j in picked.items()}
         # A selection of an option that cannot apply under the other selections is dropped.
         for i in list(picked):
             when = self.spec.options[i].when
-            if when is not None and when.names() <= names.keys() and not applies(self.spec, when, names):
+            if (when is not None and when.names() <= names.keys()
+                    and not applies(self.spec, when, names)):
                 del picked[i]
         return picked
 
@@ -232,7 +234,8 @@ class _Call:
         return support, relaxed, tree_ok, scenarios_seen, ok
 
 
-def propagate(spec: ProductSpec, design: Any, stock: Mapping[str, Decimal] | None = None) -> Propagation:
+def propagate(spec: ProductSpec, design: Any,
+              stock: Mapping[str, Decimal] | None = None) -> Propagation:
     """What a partial design still allows: every choice (with the reasons it is excluded),
     every measurement's range, the price so far."""
     from .pricing import quote_partial
@@ -295,7 +298,8 @@ def _option_states(call: _Call, support, relaxed, tree_ok, numeric_ok):
         states = {}
         for v, choice in enumerate(option.choices):
             if not call.in_stock[i][v]:
-                states[choice.id] = ChoiceState(False, (Reason(OUT_OF_STOCK, f"{choice.label} is out of stock."),))
+                states[choice.id] = ChoiceState(
+                    False, (Reason(OUT_OF_STOCK, f"{choice.label} is out of stock."),))
             elif others_ok and cp.class_of[i][v] in possible:
                 states[choice.id] = AVAILABLE
             else:
@@ -330,7 +334,8 @@ def _reasons(call: _Call, var: int, value: int, support) -> tuple[Reason, ...]:
     if not found and support is not None:
         found = _blaming(call, var, value, support)
     if not found:
-        found = [Reason("combination", "Not possible together with your other choices and measurements.")]
+        found = [Reason("combination",
+                        "Not possible together with your other choices and measurements.")]
     return tuple(dict.fromkeys(found))
 
 
@@ -402,5 +407,6 @@ def _decimal(x: int | None, cp: Compiled) -> Decimal | None:
     found = cp.decimals.get(x)
     if found is None:
         value = x * cp.unit
-        found = cp.decimals[x] = plain_decimal(Decimal(value.numerator) / Decimal(value.denominator))
+        found = cp.decimals[x] = plain_decimal(
+            Decimal(value.numerator) / Decimal(value.denominator))
     return found

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from .expr import Attr, Binary, BoolOp, Call, Const, ListLit, Name, Unary, compare, is_number, truthy
+from .expr import (Attr, Binary, BoolOp, Call, Const, ListLit, Name, Unary, compare, is_number,
+                   truthy)
 
 
 class GroundError(ValueError):
@@ -125,7 +126,9 @@ def ground(node, option_value: Callable[[str], Any], option_attr: Callable[[str,
         if kind is Const:
             return n.value
         if kind is Name:
-            return Lin(((n.id, Fraction(1)),), Fraction(0)) if n.id in measurements else option_value(n.id)
+            if n.id in measurements:
+                return Lin(((n.id, Fraction(1)),), Fraction(0))
+            return option_value(n.id)
         if kind is Attr:
             return option_attr(n.id, n.attr)
         if kind is ListLit:
@@ -165,7 +168,9 @@ def _binary(op: str, left, right) -> Any:
             raise GroundError("multiplying two measurements is not linear")
         if not numeric:
             return None
-        return left.scaled(Fraction(right)) if isinstance(left, Lin) else right.scaled(Fraction(left))
+        if isinstance(left, Lin):
+            return left.scaled(Fraction(right))
+        return right.scaled(Fraction(left))
     if op == "/":
         if isinstance(right, Lin):
             raise GroundError("dividing by a measurement is not linear")

@@ -46,7 +46,8 @@ class _Problems:
         self.items: list[str] = []
 
     def add(self, place: str, message: str) -> None:
-        self.items.append(f"{self.path}: {place}: {message}" if place else f"{self.path}: {message}")
+        self.items.append(f"{self.path}: {place}: {message}" if place
+                          else f"{self.path}: {message}")
 
     def raise_if_any(self) -> None:
         if self.items:
@@ -209,7 +210,8 @@ class _ProductBuilder:
                       u.get("note", ""))
                 for i, u in enumerate(d.get("usage", []))),
             "operations": tuple(
-                Operation(o["station"], o["name"], self.expr(o["minutes"], f"operations[{i}].minutes"),
+                Operation(o["station"], o["name"],
+                          self.expr(o["minutes"], f"operations[{i}].minutes"),
                           self.expr(o.get("when"), f"operations[{i}].when"))
                 for i, o in enumerate(d.get("operations", []))),
         }

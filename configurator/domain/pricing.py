@@ -147,7 +147,8 @@ def _costing(spec: ProductSpec, chosen: Mapping[str, str], numbers: Mapping[str,
     materials = sum((b.quantity * b.unit_cost for b in bill), Decimal(0))
     labour = sum((s.minutes * spec.line.station(s.station).labour_rate for s in steps),
                  Decimal(0))
-    materials, labour = materials.quantize(CENT, ROUND_HALF_UP), labour.quantize(CENT, ROUND_HALF_UP)
+    materials = materials.quantize(CENT, ROUND_HALF_UP)
+    labour = labour.quantize(CENT, ROUND_HALF_UP)
     price = Quote(spec.currency, total, spec.base_price, options_total.quantize(CENT),
                   surcharges.quantize(CENT), materials, labour, total - materials - labour,
                   tuple(lines), True)

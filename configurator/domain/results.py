@@ -90,7 +90,8 @@ class Propagation:
             },
             "active": dict(self.active),
             "measurements": {
-                mid: {"min": _num(r.min), "max": _num(r.max)} for mid, r in self.measurements.items()
+                mid: {"min": _num(r.min), "max": _num(r.max)}
+                for mid, r in self.measurements.items()
             },
             "price": self.price.as_dict(),
             "feasible": self.feasible,

@@ -74,7 +74,8 @@ def validate(spec: ProductSpec, design: Any) -> Validation:
                                      "with options, measurements and texts."),))
     for key in design:
         if key not in ("options", "measurements", "texts"):
-            violations.append(Violation("unknown", (str(key),), f"Unknown part {key!r} of a design."))
+            violations.append(Violation("unknown", (str(key),),
+                                        f"Unknown part {key!r} of a design."))
     for key in ("options", "measurements", "texts"):
         if key in design and not isinstance(design[key], dict):
             violations.append(Violation("type", (key,), f"{key} must be an object."))
@@ -91,11 +92,13 @@ def _check_options(spec, options, violations) -> dict[str, str]:
     for oid, value in options.items():
         option = spec.option(oid)
         if option is None:
-            violations.append(Violation("unknown", (f"options.{oid}",), f"There is no option {oid!r}."))
+            violations.append(Violation("unknown", (f"options.{oid}",),
+                                        f"There is no option {oid!r}."))
         elif not isinstance(value, str) or option.choice(value) is None:
             labels = ", ".join(c.label for c in option.choices)
             violations.append(Violation("choice", (f"options.{oid}",),
-                                        f"{option.label}: {value!r} is not a choice (choose one of: {labels})."))
+                                        f"{option.label}: {value!r} is not a choice "
+                                        f"(choose one of: {labels})."))
         else:
             good[oid] = value
     dropped = True
@@ -121,7 +124,8 @@ def _check_measurements(spec, values, violations) -> dict[str, Fraction]:
     for m in spec.measurements:
         field = f"measurements.{m.id}"
         if m.id not in values or values[m.id] is None:
-            violations.append(Violation("required", (field,), f"Please enter your {m.label.lower()} in {m.unit}."))
+            violations.append(Violation("required", (field,),
+                                        f"Please enter your {m.label.lower()} in {m.unit}."))
             continue
         value = to_fraction(values[m.id])
         problem = measurement_problem(m, value)
@@ -145,11 +149,13 @@ def measurement_problem(m, value: Fraction | None) -> tuple[str, str] | None:
     if not low <= value <= high:
         hint = ""
         if m.unit == "cm" and value < low and low <= value * Fraction(254, 100) <= high:
-            hint = f" It looks like inches: {_fmt(value)} in is about {_fmt(round(value * Fraction(254, 100)))} cm."
+            in_cm = _fmt(round(value * Fraction(254, 100)))
+            hint = f" It looks like inches: {_fmt(value)} in is about {in_cm} cm."
         return "range", (f"{m.label} must be between {_fmt(low)} and {_fmt(high)} {m.unit}; "
                          f"you entered {_fmt(value)}.{hint}")
     if (value - low) % step:
-        return "step", f"{m.label} is measured in steps of {_fmt(step)} {m.unit}; you entered {_fmt(value)}."
+        return "step", (f"{m.label} is measured in steps of {_fmt(step)} {m.unit}; "
+                        f"you entered {_fmt(value)}.")
     return None
 
 
@@ -165,19 +171,23 @@ def _check_texts(spec, texts, options, violations) -> None:
         active = applies(spec, t.when, options)
         if not active:
             if value:
-                violations.append(Violation("not-applicable", (field,), f"{t.label} does not apply to this design."))
+                violations.append(Violation("not-applicable", (field,),
+                                            f"{t.label} does not apply to this design."))
             continue
         if not value:
             if t.required:
-                violations.append(Violation("required", (field,), f"Please enter {t.label.lower()}."))
+                violations.append(Violation("required", (field,),
+                                            f"Please enter {t.label.lower()}."))
             continue
         if len(value) > t.max_length:
             violations.append(Violation("max-length", (field,),
-                                        f"{t.label} can have at most {t.max_length} characters; it has {len(value)}."))
+                                        f"{t.label} can have at most {t.max_length} characters; "
+                                        f"it has {len(value)}."))
         bad = sorted(set(re.sub(f"[{t.allowed}]", "", value)))
         if bad:
             violations.append(Violation("characters", (field,),
-                                        f"{t.label} cannot contain {' '.join(repr(b) for b in bad)}."))
+                                        f"{t.label} cannot contain "
+                                        f"{' '.join(repr(b) for b in bad)}."))
 
 
 def _check_rules(spec, options, values, violations) -> None:
@@ -191,5 +201,6 @@ def _check_rules(spec, options, values, violations) -> None:
                and applies(spec, spec.option(n).when, options) for n in names if n not in known):
             continue
         if not rule.expr.evaluate(env):
-            fields = tuple(sorted(("options." if spec.option(n) else "measurements.") + n for n in names))
+            fields = tuple(sorted(("options." if spec.option(n) else "measurements.") + n
+                                  for n in names))
             violations.append(Violation(rule.id, fields, rule.message))

@@ -60,7 +60,8 @@ class Unit(db.Model):
     design: Mapped[dict[str, Any]] = mapped_column(JSONType)  # full snapshot
     quote: Mapped[dict[str, Any]] = mapped_column(JSONType)  # Quote.as_dict()
     bill: Mapped[list[Any]] = mapped_column(JSONType)  # bill of materials lines
-    routing: Mapped[list[Any]] = mapped_column(JSONType)  # [{station, station_name, operation, minutes}]
+    # [{station, station_name, operation, minutes}]
+    routing: Mapped[list[Any]] = mapped_column(JSONType)
     price: Mapped[Decimal] = mapped_column(Money)
     status: Mapped[str] = mapped_column(String(64), default="queued", index=True)
     promised_date: Mapped[date] = mapped_column(Date, index=True)
@@ -96,7 +97,8 @@ class WorkOrder(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|rendering|done|failed
+    # pending | rendering | done | failed
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str] = mapped_column(Text, default="")
     path: Mapped[Optional[str]] = mapped_column(String(500))

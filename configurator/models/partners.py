@@ -111,7 +111,8 @@ class Webhook(db.Model):
 
 
 class WebhookDelivery(db.Model):
-    """One event for one webhook: its exact body, its attempts and the outcome (the delivery log)."""
+    """One event for one webhook: its exact body, its attempts and the outcome (the delivery
+    log)."""
     __tablename__ = "partner_webhook_delivery"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -119,7 +120,8 @@ class WebhookDelivery(db.Model):
     event_id: Mapped[str] = mapped_column(String(64), unique=True)
     event_type: Mapped[str] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)  # the JSON body exactly as signed
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending|delivered|failed
+    # pending | delivered | failed
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[Optional[datetime]] = mapped_column(default=utcnow, index=True)
     last_status_code: Mapped[Optional[int]] = mapped_column(Integer)

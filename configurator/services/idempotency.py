@@ -53,7 +53,8 @@ class IdempotencyConflict(Exception):
 def fingerprint(fields: Mapping[str, list[str]], files: Mapping[str, bytes] | None = None) -> str:
     """The same form, in any field order, gives the same fingerprint."""
     canonical = {"fields": sorted((k, list(v)) for k, v in fields.items()),
-                 "files": sorted((k, hashlib.sha256(v).hexdigest()) for k, v in (files or {}).items())}
+                 "files": sorted((k, hashlib.sha256(v).hexdigest())
+                                 for k, v in (files or {}).items())}
     return hashlib.sha256(json.dumps(canonical).encode("utf-8")).hexdigest()
 
 

@@ -64,7 +64,8 @@ class Intake:
 def read_form(values: Mapping[str, list[str]], products: Mapping, fallback_email: str,
               files: tuple[str, ...] = ()) -> Intake:
     """Turn a form (name -> values, as posted) into a customer and units, or `IntakeRejected`."""
-    problems = [FieldProblem(name, "unknown-field", f"{name}: files are not read; send text fields.")
+    problems = [FieldProblem(name, "unknown-field",
+                             f"{name}: files are not read; send text fields.")
                 for name in files]
     form: dict[str, str] = {}
     for name, posted in values.items():
@@ -94,7 +95,8 @@ def read_form(values: Mapping[str, list[str]], products: Mapping, fallback_email
     return Intake(customer, units, reference or None, prefixes)
 
 
-def submit(partner: Partner | KeyHolder, values: Mapping[str, list[str]], files: tuple[str, ...] = (),
+def submit(partner: Partner | KeyHolder, values: Mapping[str, list[str]],
+           files: tuple[str, ...] = (),
            before_commit: Callable[[Order], None] | None = None) -> Order:
     """Read the post and place the order for `partner`, or `IntakeRejected` with nothing stored.
     `before_commit`: see `place_order` (the partner API stores its Idempotency-Key with it)."""

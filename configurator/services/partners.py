@@ -116,9 +116,11 @@ def authenticate(authorization: str | None) -> KeyHolder:
     found = run_core(_KEY_AND_PARTNER, {"digest": digest}).first()
     # The lookup is by hash; compare again in constant time so timing tells nothing either way.
     if found is None or not hmac.compare_digest(found.key_hash, digest):
-        raise AuthenticationFailed(401, "This API key is not known. Check it, or ask us for a new one.")
+        raise AuthenticationFailed(
+            401, "This API key is not known. Check it, or ask us for a new one.")
     if found.revoked_at is not None:
-        raise AuthenticationFailed(403, f"API key {found.prefix}… was revoked; use its replacement.")
+        raise AuthenticationFailed(
+            403, f"API key {found.prefix}… was revoked; use its replacement.")
     if not found.active:
         raise AuthenticationFailed(403, "This partner account is disabled; contact us.")
     return KeyHolder(found.id, found.name, found.contact_email)

@@ -124,7 +124,8 @@ def customer_from(form: PlaceForm) -> CustomerDetails:
 
 
 def roster(form: PlaceForm) -> list[str]:
-    """Who the organiser saw as included (`group_checkout.roster_of`); only compared, never trusted."""
+    """Who the organiser saw as included (`group_checkout.roster_of`); only compared, never
+    trusted."""
     raw = form.roster.data if isinstance(form.roster.data, str) else ""
     return [part.strip() for part in raw[:5000].split(",") if part.strip()]
 

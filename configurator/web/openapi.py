@@ -18,9 +18,10 @@ _FORM_FIELDS = {
     "type": "object",
     "description": (
         "One unit: `product`, `option.<id>`, `measure.<id>`, `text.<id>`, `label`. Several "
-        "units: `units=<n>` and `unit-<k>.product`, `unit-<k>.option.<id>`, `unit-<k>.measure.<id>`,"
-        " `unit-<k>.text.<id>`, `unit-<k>.label` for k = 1..n (`unit-<k>.product` defaults to "
-        "`product`). Option, measurement and text ids are those of the product's spec."),
+        "units: `units=<n>` and `unit-<k>.product`, `unit-<k>.option.<id>`, "
+        "`unit-<k>.measure.<id>`, `unit-<k>.text.<id>`, `unit-<k>.label` for k = 1..n "
+        "(`unit-<k>.product` defaults to `product`). Option, measurement and text ids are "
+        "those of the product's spec."),
     "required": ["customer_name", "ship_to.line1", "ship_to.postcode", "ship_to.city",
                  "ship_to.country"],
     "properties": {

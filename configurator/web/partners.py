@@ -58,7 +58,8 @@ def _partner(required: bool = True):
     env = request.environ
     if "configurator.partner" not in env:
         try:
-            env["configurator.partner"] = partners.authenticate(request.headers.get("Authorization"))
+            env["configurator.partner"] = partners.authenticate(
+                request.headers.get("Authorization"))
         except AuthenticationFailed as exc:
             env["configurator.partner"] = exc
     found = env["configurator.partner"]
@@ -135,7 +136,8 @@ def list_orders():
     partner = _partner()
     page = request.args.get("page", "1")
     per_page = request.args.get("per_page", "20")
-    if not (page.isdecimal() and per_page.isdecimal() and int(page) >= 1 and 1 <= int(per_page) <= 100):
+    if not (page.isdecimal() and per_page.isdecimal()
+            and int(page) >= 1 and 1 <= int(per_page) <= 100):
         raise ApiError(400, "page must be 1 or more and per_page from 1 to 100.")
     orders, total = partners.partner_orders(partner.id, int(page), int(per_page),
                                             request.args.get("partner_reference"))

@@ -31,7 +31,8 @@ class LocalStorage:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
                 out.flush()
-                os.fsync(out.fileno())  # on disk before it takes the name: no empty PDF after a crash
+                # on disk before it takes the name: no empty PDF after a crash
+                os.fsync(out.fileno())
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
