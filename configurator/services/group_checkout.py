@@ -11,12 +11,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import update
 
 from ..domain import quote
+from ..domain.pricing import CENT
 from ..domain.model import ProductSpec, VolumeTier
 from ..extensions import db
 from ..models import GroupMember, GroupOrder, Order
 from ..models._types import utcnow
 from . import stock
-from .groups import (CENT, PLACED, READY, GroupClosed, GroupError, check_member, group_error,
+from .groups import (PLACED, READY, GroupClosed, GroupError, check_member, group_error,
                      require_not_placed, spec_of)
 from .orders import CustomerDetails, OrderRejected, Problem, UnitRequest, place_order
 

@@ -32,7 +32,6 @@ MAX_MEMBERS = MAX_UNITS  # the whole group goes into one order
 MAX_DEADLINE_DAYS = 90
 READY, BLOCKED = "ready", "blocked"
 OPEN, CLOSED, PLACED = "open", "closed", "placed"
-CENT = Decimal("0.01")
 
 
 class GroupError(Exception):

@@ -14,10 +14,10 @@ from email_validator import EmailNotValidError, validate_email
 
 from ..domain import costing, validate
 from ..domain.model import ProductSpec
+from ..domain.pricing import CENT
 from ..specs_registry import catalog
 
 MAX_UNITS = 50  # per order; bigger batches go through a planner
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
