@@ -3,9 +3,8 @@
 A shopper opens the configurator, clicks through choices (each click is a `propagate` call
 with the defaults the page picked, as the live page sends it), adds the design to the order,
 opens the order page and checks out through the real forms with their CSRF tokens, then opens
-the tracking page. A partner system posts orders to
-`/partners/v1/orders` with its key and an Idempotency-Key. No think time: each user goes as
-fast as the server answers.
+the tracking page. A partner system posts orders to `/partners/v1/orders` with its key and an
+Idempotency-Key. No think time: each user goes as fast as the server answers.
 
 Reads the scenario (designs, the partner key) from CONFIGURATOR_LOAD_SCENARIO and writes what
 was answered as created to CONFIGURATOR_LOAD_RESULTS when locust stops.
