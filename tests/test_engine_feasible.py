@@ -45,3 +45,29 @@ def test_feasible_agrees_with_propagate_on_shipped_specs_and_sold_out_stock(prod
         for levels in (None, stock):
             assert feasible(spec, design, levels) == propagate(spec, design, levels).feasible, (
                 design, levels)
+
+
+@pytest.mark.parametrize("product", ["suit", "shirt", "washing-machine"])
+def test_reasons_read_late_are_the_reasons_read_at_once(product):
+    """An excluded choice's reasons are worked out when first read: reading them after many
+    other propagations of the same spec (shared caches filled, other selections) gives what
+    reading them at once gives, and a read-only value that compares by what it says."""
+    spec = load_specs(ROOT / "specs").products[product]
+    rnd = random.Random(5)
+    designs = [{"options": {o.id: rnd.choice(o.choices).id for o in spec.options
+                            if rnd.random() < 0.5}, "measurements": {}, "texts": {}}
+               for _ in range(30)]
+    late = [propagate(spec, design) for design in designs]
+    excluded = 0
+    for design, kept in zip(designs, late):
+        at_once = propagate(spec, design)
+        for oid, choices in at_once.options.items():
+            for cid, state in choices.items():
+                if not state.available:
+                    excluded += 1
+                    assert state.reasons and state.reasons == kept.options[oid][cid].reasons
+                assert state == kept.options[oid][cid]
+        assert at_once.as_dict() == kept.as_dict()
+    assert excluded > 20  # the designs exclude choices: the comparison compared something
+    with pytest.raises(AttributeError):
+        late[0].options[spec.options[0].id][spec.options[0].choices[0].id].available = False

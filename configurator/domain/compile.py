@@ -108,6 +108,8 @@ class Compiled:
     # exact ranges of a measurement group, shared by every call: they depend only on the group,
     # its sub-scenario, the relaxed measurement and the group's entered values (engine.py)
     range_cache: dict = field(default_factory=dict)
+    # which scenarios the entered measurements allow, by the entries (engine.py): read-only
+    scenario_cache: dict = field(default_factory=dict)
     # the material each value of each option consumes (None: none), for the stock check
     value_materials: list[list[str | None]] = field(default_factory=list)
     # grid values (whole numbers of `unit`) as Decimals, filled as asked (bounded by the grids)

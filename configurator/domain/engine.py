@@ -7,6 +7,7 @@ measurement's range is exactly the values some such design gives it (its own ent
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -138,9 +139,19 @@ class _Call:
         return out
 
     def scenarios_ok(self) -> dict[int, bool]:
+        """Each numeric scenario: can the entered measurements meet it? It depends on the
+        entries alone, so it is shared by every call with the same ones (read-only)."""
         cp = self.cp
-        return {s: self.scenario_feasible(s) for s in set(cp.numeric_table.values())} \
-            if cp.numeric_scope else {}
+        if not cp.numeric_scope:
+            return {}
+        key = tuple(sorted(self.entered.items()))
+        found = cp.scenario_cache.get(key)
+        if found is None:
+            found = {s: self.scenario_feasible(s) for s in set(cp.numeric_table.values())}
+            if len(cp.scenario_cache) >= RANGE_CACHE_SIZE:
+                cp.scenario_cache.clear()
+            cp.scenario_cache[key] = found
+        return found
 
     def upward(self, ev, ok) -> dict[int, set]:
         """The pass from the leaves: each cluster's separator keys with its parent that some
@@ -303,8 +314,8 @@ def _option_states(call: _Call, support, relaxed, tree_ok, numeric_ok):
             elif others_ok and cp.class_of[i][v] in possible:
                 states[choice.id] = AVAILABLE
             else:
-                states[choice.id] = ChoiceState(
-                    False, _reasons(call, i, v, support if others_ok else None))
+                states[choice.id] = ChoiceState(False, explain=functools.partial(
+                    _reasons, call, i, v, support if others_ok else None))
         options[option.id] = states
         active[option.id] = _active(spec, option, names, states)
     return options, active

@@ -1,6 +1,7 @@
 """What the engine answers: small frozen values, turned into JSON by `as_dict`."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
@@ -36,10 +37,42 @@ class Reason:
     message: str
 
 
-@dataclass(frozen=True)
 class ChoiceState:
-    available: bool
-    reasons: tuple[Reason, ...] = ()
+    """Whether a choice can be made, and the reasons when it cannot.
+
+    The reasons may be given as `explain`, a function that works them out when they are first
+    read: most propagations (a default giving way, an option dropped as not applying) are
+    steps on the way to the one whose reasons the shopper sees, and finding which rules
+    exclude each choice was about a fifth of a live update. Read-only, like the other values.
+    """
+    __slots__ = ("available", "_reasons", "_explain")
+
+    def __init__(self, available: bool, reasons: tuple[Reason, ...] = (),
+                 explain: Callable[[], tuple[Reason, ...]] | None = None):
+        object.__setattr__(self, "available", available)
+        object.__setattr__(self, "_reasons", reasons)
+        object.__setattr__(self, "_explain", explain)
+
+    @property
+    def reasons(self) -> tuple[Reason, ...]:
+        if self._explain is not None:  # two threads may both work them out: the same answer
+            object.__setattr__(self, "_reasons", self._explain())
+            object.__setattr__(self, "_explain", None)
+        return self._reasons
+
+    def __setattr__(self, name: str, value) -> None:
+        raise AttributeError(f"ChoiceState is read-only: cannot set {name!r}")
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, ChoiceState):
+            return NotImplemented
+        return (self.available, self.reasons) == (other.available, other.reasons)
+
+    def __hash__(self) -> int:
+        return hash((self.available, self.reasons))
+
+    def __repr__(self) -> str:
+        return f"ChoiceState(available={self.available!r}, reasons={self.reasons!r})"
 
 
 @dataclass(frozen=True)
@@ -76,7 +109,9 @@ class Propagation:
     price: Quote
     feasible: bool  # some valid design agrees with every selection and entry
 
-    def as_dict(self) -> dict:
+    def as_dict(self, offered: Propagation | None = None) -> dict:
+        """As JSON; `offered`: another propagation whose choices to give instead (the live
+        page shows the choices as offered with the picked defaults set aside)."""
         return {
             "options": {
                 oid: {
@@ -86,7 +121,7 @@ class Propagation:
                     }
                     for cid, st in choices.items()
                 }
-                for oid, choices in self.options.items()
+                for oid, choices in (offered or self).options.items()
             },
             "active": dict(self.active),
             "measurements": {

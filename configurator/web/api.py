@@ -47,9 +47,7 @@ def propagate_design(product_id: str):
     settled = settle(spec, design, _picked(spec, body.get("auto")), levels, whole)
     if settled.changes:
         design, whole = drop_inactive(spec, settled.design, levels)
-    answer = whole.as_dict()
-    if settled.offered is not None:
-        answer["options"] = settled.offered.as_dict()["options"]
+    answer = whole.as_dict(offered=settled.offered)
     answer["auto"] = {k: v for k, v in settled.auto.items() if k in design["options"]}
     answer["changes"] = [{"option": c.option, "was": c.was, "now": c.now, "message": c.message}
                          for c in settled.changes]
