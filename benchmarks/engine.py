@@ -59,7 +59,8 @@ class CpSatModel:
         self.cp = compiled(spec)
         self.spec = spec
 
-    def build(self, design: dict, fixed_option=None, relax_measurement=None):
+    def build(self, design: dict, fixed_option=None,  # noqa: C901  (one model, built whole)
+              relax_measurement=None):
         cm, cp = self.cp_model, self.cp
         model = cm.CpModel()
         opt = [model.NewIntVar(0, len(vals) - 1, f"o{i}") for i, vals in enumerate(cp.values)]

@@ -94,8 +94,8 @@ class PartnerSystem(FastHttpUser):
     def post_an_order(self) -> None:
         product = random.choice(SCENARIO["partner_products"])
         number = next(_numbers)
-        form = {"product": product, **_form(SCENARIO["designs"][product],
-                                             ("option.", "measure.", "text.")),
+        fields = _form(SCENARIO["designs"][product], ("option.", "measure.", "text."))
+        form = {"product": product, **fields,
                 "customer_name": "Jonas Weber", "customer_email": "jonas@example.com",
                 "ship_to.line1": "Kastanienallee 5", "ship_to.postcode": "10435",
                 "ship_to.city": "Berlin", "ship_to.country": "Germany",

@@ -55,4 +55,3 @@ def partner(app) -> PartnerKey:
 @pytest.fixture
 def other_partner(app) -> PartnerKey:
     return make_partner(app, "Bespoke Bros")
-

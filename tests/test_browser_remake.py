@@ -36,8 +36,8 @@ def log_in(page, live_server):
     page.wait_for_url(re.compile(r"/planner/remakes$"))
 
 
-def test_rate_ask_for_a_remake_approve_it_and_track_the_new_unit(browser, live_server, db,
-                                                                   catalog):
+def test_rate_ask_for_a_remake_approve_it_and_track_the_new_unit(
+        browser, live_server, db, catalog):
     unit = shipped_suit(db, catalog)
     make_user()
     track = f"{live_server}/track/{unit.order.tracking_token}"

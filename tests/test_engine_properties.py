@@ -47,13 +47,15 @@ NUMERIC_RULES = [
 def small_specs(draw):
     rnd = random.Random(draw(st.integers(0, 2**32)))
     n_options = rnd.randint(1, 3)
-    parts = ['[product]\nid = "p"\nname = "P"\ncurrency = "EUR"\nbase_price = "10"\nlead_time_days = 1']
+    parts = ['[product]\nid = "p"\nname = "P"\ncurrency = "EUR"\nbase_price = "10"\n'
+             'lead_time_days = 1']
     options = []
     for i in range(n_options):
         oid = f"o{i}"
         choices = [f"c{j}" for j in range(rnd.randint(2, 3))]
         options.append((oid, choices))
-        head = f'[[options]]\nid = "{oid}"\nlabel = "O{i}"\nrequired = {str(rnd.random() < 0.8).lower()}'
+        required = str(rnd.random() < 0.8).lower()
+        head = f'[[options]]\nid = "{oid}"\nlabel = "O{i}"\nrequired = {required}'
         if i > 0 and rnd.random() < 0.3:
             head += f"\nwhen = \"o0 == '{options[0][1][0]}'\""
         parts.append(head)
@@ -113,7 +115,8 @@ def test_propagate_matches_brute_force(case):
 
 
 def test_loader_rejects_a_spec_with_no_valid_design():
-    text = ('[product]\nid = "p"\nname = "P"\ncurrency = "EUR"\nbase_price = "1"\nlead_time_days = 1\n'
+    text = ('[product]\nid = "p"\nname = "P"\ncurrency = "EUR"\nbase_price = "1"\n'
+            'lead_time_days = 1\n'
             '[[measurements]]\nid = "a"\nlabel = "A"\nunit = "cm"\nmin = 1\nmax = 5\nstep = 1\n'
             '[[measurements]]\nid = "b"\nlabel = "B"\nunit = "cm"\nmin = 1\nmax = 5\nstep = 1\n'
             '[[rules]]\nid = "x"\nmessage = "x"\nrequire = "a - b >= 3"\n'
@@ -145,8 +148,8 @@ def _complete_greedily(spec, rnd: random.Random) -> dict:
     design["options"] = {k: v for k, v in design["options"].items() if final.active[k]}
     for t in spec.texts:  # texts only have their own limits: any allowed letters do
         if t.required and applies(spec, t.when, design["options"]):
-            letter = next(ch for ch in string.ascii_uppercase + string.ascii_lowercase + string.digits
-                          if re.fullmatch(f"[{t.allowed}]", ch))
+            letters = string.ascii_uppercase + string.ascii_lowercase + string.digits
+            letter = next(ch for ch in letters if re.fullmatch(f"[{t.allowed}]", ch))
             design["texts"][t.id] = letter * min(2, t.max_length)
     return design
 
@@ -181,7 +184,8 @@ def test_unavailable_choices_of_shipped_specs_really_fail(product):
         state = propagate(spec, design)
         for oid, choices in state.options.items():
             if spec.option(oid).when is not None:
-                continue  # such a selection holds only while the option applies (brute force checks it)
+                # such a selection holds only while the option applies (brute force checks it)
+                continue
             for cid, st_ in choices.items():
                 if not st_.available:
                     trial = {"options": {**design["options"], oid: cid}, "measurements": {}}

@@ -27,8 +27,8 @@ def _branches(children):
     return st.one_of(
         st.builds(Binary, st.sampled_from(["+", "-", "*", "/", "==", "!=", "<", "<=", ">", ">=",
                                            "in", "notin"]), children, children),
-        st.builds(BoolOp, st.sampled_from(["and", "or"]), st.lists(children, min_size=1,
-                                                                    max_size=3).map(tuple)),
+        st.builds(BoolOp, st.sampled_from(["and", "or"]),
+                  st.lists(children, min_size=1, max_size=3).map(tuple)),
         st.builds(Unary, st.sampled_from(["-", "not"]), children),
         st.builds(Call, st.just("if"), st.tuples(children, children, children)),
         st.builds(Call, st.sampled_from(["min", "max", "round"]),
@@ -62,10 +62,10 @@ def test_every_expression_of_the_shipped_specs_answers_like_the_reference(produc
     expressions = [r.expr for r in spec.rules] + [o.when for o in spec.options if o.when]
     expressions += [t.when for t in spec.texts if t.when]
     expressions += [u.quantity for u in spec.usage] + [u.when for u in spec.usage if u.when]
-    expressions += [o.minutes for o in spec.operations] + [o.when for o in spec.operations
-                                                          if o.when]
-    expressions += [s.amount for s in spec.surcharges] + [s.when for s in spec.surcharges
-                                                         if s.when]
+    expressions += [o.minutes for o in spec.operations]
+    expressions += [o.when for o in spec.operations if o.when]
+    expressions += [s.amount for s in spec.surcharges]
+    expressions += [s.when for s in spec.surcharges if s.when]
     rnd = random.Random(3)
     for _ in range(200):
         options = {o.id: rnd.choice([None, *[c.id for c in o.choices]]) for o in spec.options}

@@ -246,8 +246,8 @@ def test_running_total_shows_the_tier_reached_and_the_next(db, suit):
 # -- placing ---------------------------------------------------------------------------------
 
 def _roster(group) -> list[str]:
-    return group_checkout.roster_of(line.member for line in group_checkout.review(group)[0]
-                            if line.status == "ready")
+    return group_checkout.roster_of(
+        line.member for line in group_checkout.review(group)[0] if line.status == "ready")
 
 
 def test_the_group_is_placed_as_one_order_with_a_unit_and_work_order_per_member(db, suit):
@@ -372,8 +372,8 @@ def test_a_bad_delivery_address_places_nothing_and_keeps_the_group_open(db, suit
     group = make_group(suit)
     join(group, "Tiago", member_design(suit))
     with pytest.raises(groups.GroupError) as caught:
-        group_checkout.place_group(group, CustomerDetails("Marta", "marta@example.com", " "),
-                           _roster(group))
+        group_checkout.place_group(
+            group, CustomerDetails("Marta", "marta@example.com", " "), _roster(group))
     assert [p.field for p in caught.value.problems] == ["customer.address"]
     assert _count(db, Order) == 0 and groups.state_of(group) == "open"
 

@@ -148,4 +148,3 @@ def test_the_flask_migrate_commands_work_on_our_migrations(tmp_path):
     assert "(head)" in current.stdout
     sql = run_configurator(env, "db", "upgrade", "--sql", "base:head")
     assert 'CREATE TABLE "order"' in sql.stdout
-

@@ -66,9 +66,9 @@ def test_console_posts_need_the_csrf_token(client, db, partner):
 
 def test_the_delivery_log_is_shown(client, db, partner):
     hook = webhooks.register(db.session.get(Partner, partner.id), "https://partner.example/h")
-    db.session.add(WebhookDelivery(webhook=hook, event_id="evt_123", event_type="unit.status_changed",
-                                   payload="{}", status="failed", attempts=8,
-                                   last_status_code=500, last_error="HTTP 500: <oops>", log=[]))
+    db.session.add(WebhookDelivery(
+        webhook=hook, event_id="evt_123", event_type="unit.status_changed", payload="{}",
+        status="failed", attempts=8, last_status_code=500, last_error="HTTP 500: <oops>", log=[]))
     db.session.commit()
     log_in_as(client, db, "admin")
     page = client.get(f"/partners/console/{partner.id}")
@@ -102,7 +102,8 @@ def test_staff_place_an_order_by_hand(client, staff):
     assert staff_login(client, staff).status_code == 302
     page = client.get("/partners/orders/new?product=tee")
     assert b'name="measure.chest"' in page.data
-    response = client.post("/partners/orders/new", data={**FORM, "csrf_token": csrf_from(page.data)})
+    response = client.post("/partners/orders/new",
+                           data={**FORM, "csrf_token": csrf_from(page.data)})
     assert response.status_code == 302, response.data
     order = client.get(response.headers["Location"])
     assert b"PO-1001" in order.data and b"U-" in order.data

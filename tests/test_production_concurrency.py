@@ -71,8 +71,8 @@ def _plenty_of_everything(spec, design, db) -> None:
     db.session.commit()
 
 
-def test_fifty_orders_for_the_last_metres_of_a_cloth_get_exactly_what_fits(app, db, catalog,
-                                                                            customer):
+def test_fifty_orders_for_the_last_metres_of_a_cloth_get_exactly_what_fits(
+        app, db, catalog, customer):
     suit = catalog.products["suit"]
     design = complete_design(suit)
     cloth = next(line for line in bill_of_materials(suit, design)

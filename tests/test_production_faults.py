@@ -156,8 +156,8 @@ def idle_after_200ms(app_config):
     app_config["DATABASE_PING_AFTER_IDLE"] = 0.2
 
 
-def test_a_connection_dropped_while_idle_is_replaced_before_use(idle_after_200ms, partner_app,
-                                                                 monkeypatch):
+def test_a_connection_dropped_while_idle_is_replaced_before_use(
+        idle_after_200ms, partner_app, monkeypatch):
     """The database dropped the pooled connection during a quiet spell (a restart, a
     firewall): the ping at checkout finds it dead, a new one is opened, the post is placed."""
     from sqlalchemy import create_engine, text

@@ -153,7 +153,6 @@ with app.app_context():
 """
 
 
-
 def _work_order_status(env: dict, unit_id: int) -> tuple[str, str | None]:
     import sqlite3
 

@@ -1,6 +1,6 @@
 """The configurator's option fieldsets, measurements and fresh-page engine work are cached
-(see `shop_fragments` and `shop_pages`): a cached fragment never shows another product's, another state's or
-older stock's HTML."""
+(see `shop_fragments` and `shop_pages`): a cached fragment never shows another product's,
+another state's or older stock's HTML."""
 from __future__ import annotations
 
 import re

@@ -32,7 +32,8 @@ def _break(folder: Path, old: str, new: str) -> list[str]:
 
 @pytest.mark.parametrize("old,new,expected", [
     ("forbid = \"fabric == 'linen' and lapel == 'peak'\"",
-     "forbid = \"fabric == 'linen' and lapell == 'peak'\"", "unknown option or measurement 'lapell'"),
+     "forbid = \"fabric == 'linen' and lapell == 'peak'\"",
+     "unknown option or measurement 'lapell'"),
     ("require = \"sleeve - elbow >= 12\"", "require = \"sleeve - elbow >= \"", "bad expression"),
     ("require = \"sleeve - elbow >= 12\"", "require = \"sleeve * elbow >= 12\"", "not linear"),
     ("require = \"sleeve - elbow >= 12\"", "require = \"sleeve > 60 or elbow < 30\"",
@@ -99,15 +100,17 @@ def test_cli_lists_and_checks_specs(tmp_path):
 
 def test_cli_validate_and_propagate_answer_json(tmp_path):
     design = tmp_path / "design.json"
-    design.write_text(json.dumps({"options": {"fabric": "linen", "lapel": "peak", "pieces": "two"},
-                                  "measurements": {"chest": 100, "waist": 98, "elbow": 35, "sleeve": 60}}))
+    design.write_text(json.dumps({
+        "options": {"fabric": "linen", "lapel": "peak", "pieces": "two"},
+        "measurements": {"chest": 100, "waist": 98, "elbow": 35, "sleeve": 60}}))
     out = _cli("validate", "jacket", str(design), env_dir=FIXTURES)
     assert out.returncode == 1
     answer = json.loads(out.stdout)
     assert answer["valid"] is False
     rules = {v["rule"]: v for v in answer["violations"]}
     assert rules["linen-no-peak"]["fields"] == ["options.fabric", "options.lapel"]
-    assert set(rules["ease"]["fields"]) == {"options.fabric", "measurements.chest", "measurements.waist"}
+    assert set(rules["ease"]["fields"]) == {
+        "options.fabric", "measurements.chest", "measurements.waist"}
     design.write_text(json.dumps({"options": {"fabric": "linen", "lapel": "notch"},
                                   "measurements": {"chest": 100, "waist": 98}}))
     out = _cli("propagate", "jacket", str(design), env_dir=FIXTURES)

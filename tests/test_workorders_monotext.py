@@ -5,7 +5,8 @@ from configurator.workorders.monotext import (Column, cell_width, fact_rows, lab
 
 
 def test_cells_are_padded_to_their_columns():
-    rows = text_rows([["Cotton", "0.6 m", "pockets"]], [Column(8), Column(6, right=True), Column(10)])
+    columns = [Column(8), Column(6, right=True), Column(10)]
+    rows = text_rows([["Cotton", "0.6 m", "pockets"]], columns)
     assert rows == ["Cotton     0.6 m  pockets"]
 
 

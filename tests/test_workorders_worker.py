@@ -19,7 +19,6 @@ from workorders_support import place
 REDIS = "redis://127.0.0.1:6379/15"
 
 
-
 @pytest.fixture
 def worker_config(app_config):
     if not redis_up():

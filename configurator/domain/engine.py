@@ -31,6 +31,7 @@ def sold_out(stock: Mapping[str, Decimal] | None) -> frozenset[str]:
 RANGE_CACHE_SIZE = 20_000  # group answers kept per product (a few MB at most)
 _MISSING = object()
 
+
 class _Call:
     """The state of one `propagate` call."""
 
@@ -178,7 +179,7 @@ class _Call:
             up[k] = msg
         return up
 
-    def solve_options(self):
+    def solve_options(self):  # noqa: C901  (the hot loop, inlined on purpose: docs/load.md)
         """Two message passes over the junction tree: exact supports, with and without each
         option's own selection, and which numeric scenarios some option assignment reaches."""
         cp, ev = self.cp, self.evidence()

@@ -95,8 +95,8 @@ def place_group(group: GroupOrder, customer: CustomerDetails, roster: Iterable[s
     lines, _ = review(group)
     ready = [line.member for line in lines if line.status == READY]
     if not ready:
-        raise group_error("group", "empty", "Nobody in the group is ready yet, so there is nothing "
-                                       "to order.")
+        raise group_error("group", "empty",
+                          "Nobody in the group is ready yet, so there is nothing to order.")
     if sorted(set(roster)) != sorted(roster_of(ready)):
         raise group_error("group", "changed", (
             "The group changed while you were looking (someone joined, left or changed their "

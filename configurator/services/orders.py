@@ -171,8 +171,7 @@ def _insert_units(order: Order, priced: list[CheckedUnit], dates: list[date]) ->
         _INSERT_UNITS, [_unit_row(order.id, p, day) for p, day in zip(priced, dates)])]
     codes = {unit.id: _unit_code(unit.id) for unit in units}
     batch.set_values(Unit.__table__.c.code, codes)
-    run_core(_INSERT_WORK_ORDERS, [{"unit_id": unit.id, "status": "pending"}
-                                                     for unit in units])
+    run_core(_INSERT_WORK_ORDERS, [{"unit_id": unit.id, "status": "pending"} for unit in units])
     run_core(_INSERT_EVENTS, [
         {"unit_id": unit.id, "from_status": None, "to_status": "queued", "actor": "system",
          "note": "order placed"} for unit in units])

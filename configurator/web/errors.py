@@ -54,4 +54,3 @@ def database_unavailable(exc: Exception):
     if request.path.startswith(JSON_PREFIXES) or request.is_json:
         return jsonify(status=503, message=MESSAGE), 503, headers
     return render_template("errors/503.html", message=MESSAGE), 503, headers
-

@@ -123,8 +123,8 @@ def document(server_url: str) -> dict:
                 "get": {
                     "summary": "Your orders, newest first",
                     "parameters": [
-                        {"name": "page", "in": "query", "schema": {"type": "integer",
-                                                                    "minimum": 1}},
+                        {"name": "page", "in": "query",
+                         "schema": {"type": "integer", "minimum": 1}},
                         {"name": "per_page", "in": "query", "schema": {
                             "type": "integer", "minimum": 1, "maximum": 100}},
                         {"name": "partner_reference", "in": "query",

@@ -73,8 +73,8 @@ def logout():
 def _filter_form() -> UnitFilterForm:
     form = UnitFilterForm(request.args)
     steps = {s for p in catalog().products.values() for s in (st.id for st in p.line.stations)}
-    form.status.choices = choices(list(dict.fromkeys(["queued", *sorted(steps), "qc", "packed",
-                                                       "shipped"])))
+    form.status.choices = choices(list(dict.fromkeys(
+        ["queued", *sorted(steps), "qc", "packed", "shipped"])))
     form.product.choices = choices(sorted(catalog().products))
     form.station.choices = choices(sorted(steps))
     return form

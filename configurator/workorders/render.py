@@ -224,4 +224,3 @@ def warn_if_slow() -> bool:
         "libharfbuzz-subset0 is missing: work orders will render about five times slower "
         "(fontTools subsetting). Install it: apt-get install libharfbuzz-subset0")
     return True
-
