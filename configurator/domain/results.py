@@ -55,10 +55,13 @@ class ChoiceState:
 
     @property
     def reasons(self) -> tuple[Reason, ...]:
-        if self._explain is not None:  # two threads may both work them out: the same answer
-            object.__setattr__(self, "_reasons", self._explain())
-            object.__setattr__(self, "_explain", None)
-        return self._reasons
+        explain = self._explain  # read once: another thread may be done with it meanwhile
+        if explain is None:
+            return self._reasons
+        reasons = explain()  # two threads may both work them out: the same answer
+        object.__setattr__(self, "_reasons", reasons)
+        object.__setattr__(self, "_explain", None)
+        return reasons
 
     def __setattr__(self, name: str, value) -> None:
         raise AttributeError(f"ChoiceState is read-only: cannot set {name!r}")
