@@ -170,6 +170,14 @@ def quote_partial(spec: ProductSpec, design: Any) -> Quote:
 
 
 def volume_tier(spec: ProductSpec, units: int) -> VolumeTier | None:
-    """The best volume tier a group of `units` reaches (group orders)."""
+    """The best volume tier (the largest discount) `units` of one product reach."""
     reached = [t for t in spec.volume_tiers if units >= t.min_units]
-    return reached[-1] if reached else None
+    return max(reached, key=lambda t: t.percent_off) if reached else None
+
+
+def tier_discount(price: Decimal, tier: VolumeTier | None) -> Decimal:
+    """What `tier` takes off one unit's price, rounded per unit: the group's running total and
+    the order it places both charge this."""
+    if tier is None:
+        return Decimal(0)
+    return (price * tier.percent_off / 100).quantize(CENT, ROUND_HALF_UP)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import update
 
 from ..domain import quote
-from ..domain.pricing import CENT
+from ..domain.pricing import CENT, tier_discount, volume_tier
 from ..domain.model import ProductSpec, VolumeTier
 from ..extensions import db
 from ..models import GroupMember, GroupOrder, Order
@@ -63,11 +63,9 @@ def tally(spec: ProductSpec, prices: Sequence[Decimal]) -> Tally:
     """The group price as `place_order` will charge it: the best tier reached comes off each
     unit, rounded per unit."""
     tiers = tuple(sorted(spec.volume_tiers, key=lambda t: t.min_units))
-    reached = [t for t in tiers if len(prices) >= t.min_units]
-    tier = max(reached, key=lambda t: t.percent_off) if reached else None
+    tier = volume_tier(spec, len(prices))
     percent = tier.percent_off if tier else Decimal(0)
-    discount = sum(((p * percent / 100).quantize(CENT, ROUND_HALF_UP) for p in prices),
-                   Decimal(0))
+    discount = sum((tier_discount(p, tier) for p in prices), Decimal(0))
     subtotal = sum(prices, Decimal(0))
     after = [t for t in tiers if t.min_units > len(prices) and t.percent_off > percent]
     next_tier = after[0] if after else None

@@ -7,14 +7,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
 from ..domain import costing, validate
 from ..domain.model import ProductSpec
-from ..domain.pricing import CENT
+from ..domain.pricing import tier_discount, volume_tier
 from ..specs_registry import catalog
 
 MAX_UNITS = 50  # per order; bigger batches go through a planner
@@ -199,11 +199,10 @@ def _apply_volume_tiers(priced: list[CheckedUnit]) -> None:
     for p in priced:
         counts[p.spec.id] = counts.get(p.spec.id, 0) + 1
     for p in priced:
-        tiers = [t for t in p.spec.volume_tiers if counts[p.spec.id] >= t.min_units]
-        if not tiers or "discount" in p.quote:
+        tier = volume_tier(p.spec, counts[p.spec.id])
+        if tier is None or "discount" in p.quote:
             continue
-        percent = max(t.percent_off for t in tiers)
-        discount = (p.price * percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+        discount = tier_discount(p.price, tier)
         p.price -= discount
-        p.quote = {**p.quote, "discount": str(discount), "percent_off": str(percent),
+        p.quote = {**p.quote, "discount": str(discount), "percent_off": str(tier.percent_off),
                    "total_after_discount": str(p.price)}
