@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -115,15 +115,22 @@ class Plan:
     failed_unit: int | None = None  # its index
 
 
-def plan_units(units: Sequence[tuple[LineSpec, Iterable[Mapping], date]]) -> Plan:
+Reader = Callable[[list[str], date], dict[tuple[str, date], int]]
+
+
+def plan_units(units: Sequence[tuple[LineSpec, Iterable[Mapping], date]],
+               read: Reader | None = None) -> Plan:
     """Book `units` (line, routing, earliest start) on paper, in order, as `book_unit` would.
 
-    One query reads every booking of the stations involved; nothing is locked or written, so
-    the caller can store the order with these dates before it takes any lock (`book_plan`).
+    One query reads every booking of the stations involved (`read(stations, first day)`,
+    minutes per (station, day); by default through the session); nothing is locked or
+    written, so the caller can store the order with these dates before it takes any lock
+    (`book_plan`).
     """
     plan = Plan([(line, list(routing), start) for line, routing, start in units])
     stations = {s for _, routing, _ in plan.units for s, _ in station_minutes(routing)}
-    booked = _booked_rows(stations, min((start for *_, start in plan.units), default=date.max))
+    booked = (read or _booked_rows)(
+        sorted(stations), min((start for *_, start in plan.units), default=date.max))
     plan.existing = set(booked)
     for index, (line, routing, start) in enumerate(plan.units):
         try:
@@ -143,16 +150,36 @@ def book_plan(plan: Plan) -> list[date]:
         raise plan.failure
     if not plan.takes:
         return plan.dates
-    _create_rows([key for key in plan.takes if key not in plan.existing])
+    _create_rows(new_rows(plan))
     rows = run_core(_LOCK_ROWS, {"keys": list(plan.takes)}).all()
+    minutes = minutes_after(plan, rows)
+    if minutes is None:
+        return book_units(plan)
+    # one statement: the rows are ours until the commit
+    batch.set_values(_BOOKING.c.minutes, minutes)
+    return plan.dates
+
+
+def new_rows(plan: Plan) -> list[tuple[str, date]]:
+    """The (station, day) rows the plan books that nobody had booked when it was read."""
+    return [key for key in plan.takes if key not in plan.existing]
+
+
+def minutes_after(plan: Plan, locked: Iterable) -> dict[int, int] | None:
+    """Each locked booking row's minutes with the plan's added (by row id), or None when
+    another order took some of the room the plan counted on since it was read."""
+    rows = list(locked)
     fits = len(rows) == len(plan.takes) and all(
         row.minutes + plan.takes[(row.station_id, row.day)] <= plan.capacities[row.station_id]
         for row in rows)
     if not fits:
-        return [book_unit(line, routing, start) for line, routing, start in plan.units]
-    new = {row.id: row.minutes + plan.takes[(row.station_id, row.day)] for row in rows}
-    batch.set_values(_BOOKING.c.minutes, new)  # one statement: the rows are ours until the commit
-    return plan.dates
+        return None
+    return {row.id: row.minutes + plan.takes[(row.station_id, row.day)] for row in rows}
+
+
+def book_units(plan: Plan) -> list[date]:
+    """Book the plan's units one by one as the bookings are now (`book_unit`)."""
+    return [book_unit(line, routing, start) for line, routing, start in plan.units]
 
 
 def _plan_unit(line: LineSpec, routing: list[Mapping], start: date,
@@ -190,10 +217,10 @@ def _plan_station(line: LineSpec, station_id: str, capacity: int, minutes: int, 
     return day
 
 
-def _booked_rows(stations: set[str], first: date) -> dict[tuple[str, date], int]:
+def _booked_rows(stations: list[str], first: date) -> dict[tuple[str, date], int]:
     if not stations:
         return {}
-    rows = run_core(_BOOKED_FROM, {"stations": sorted(stations), "first": first})
+    rows = run_core(_BOOKED_FROM, {"stations": stations, "first": first})
     return {(row.station_id, row.day): row.minutes for row in rows}
 
 

@@ -19,12 +19,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db, run_core
+from ..extensions import db
 from ..models import IdempotencyRecord, Order
 from ..models._types import utcnow
+from . import direct
 from .orders import unique_violated
 
 # A record the previous protocol left "processing" (its request died) is taken over after this.
@@ -110,15 +111,11 @@ def _run(partner_id: int, key: str, fp: str, handle: Callable[[Recorder], Order 
     return result
 
 
-# Built once: every keyed post writes one record.
-_RECORD = insert(IdempotencyRecord.__table__)
-
-
 def _insert(partner_id: int, key: str, fp: str, answer: Answer, order_id: int | None) -> None:
-    run_core(_RECORD, {
+    direct.insert_rows(IdempotencyRecord.__table__, [{
         "partner_id": partner_id, "key": key, "fingerprint": fp, "state": "done",
         "order_id": order_id, "response_status": answer.status, "response_body": answer.body,
-        "response_headers": answer.headers})
+        "response_headers": answer.headers}])
 
 
 def _existing(partner_id: int, key: str, fp: str) -> IdempotencyRecord:

@@ -24,7 +24,7 @@ from ..extensions import db, run_core
 from ..models import Order, SpecSource, Unit, UnitEvent, WorkOrder
 from ..models._types import utcnow
 from ..specs_registry import remember_spec_version
-from . import batch, capacity, stock
+from . import batch, capacity, direct, stock
 from .order_checks import (  # noqa: F401  (the order service's vocabulary: callers import it here)
     MAX_UNITS, CheckedUnit, CustomerDetails, OrderRejected, Problem, UnitRequest, check_design,
     check_units, clean_customer, normal_email, normalise_design)
@@ -58,10 +58,9 @@ def place_order(customer: CustomerDetails, units: Sequence[UnitRequest | Checked
     for attempt in range(1, STORE_ATTEMPTS + 1):
         written: list = []  # the order and its units, once inserted
         try:
-            order = _store(customer, priced, source, partner_id, partner_reference, today,
-                           written)
-            if before_commit is not None:
-                before_commit(order)
+            store = _store_pg() if direct.connection() is not None else _store
+            order = store(customer, priced, source, partner_id, partner_reference, today,
+                          written, before_commit)
             _commit_keeping(order)
             break
         except DBAPIError as exc:
@@ -76,6 +75,12 @@ def place_order(customer: CustomerDetails, units: Sequence[UnitRequest | Checked
             raise
     enqueue_work_orders([unit.id for unit in order.units])
     return order
+
+
+def _store_pg():
+    from . import orders_pg  # it builds on this module
+
+    return orders_pg.store
 
 
 def _roll_back(written: list) -> None:
@@ -136,60 +141,83 @@ def enqueue_work_orders(unit_ids: list[int]) -> None:
 
 def _store(customer: CustomerDetails, priced: list[CheckedUnit], source: str,
            partner_id: int | None, partner_reference: str | None, today: date,
-           written: list) -> Order:
+           written: list, before_commit: Callable[[Order], None] | None) -> Order:
     """Write the order, then take the locks: stock and capacity rows are shared by every order,
     so they are locked last, in a fixed order, and held only for a few statements until the
-    commit. Everything else (reads, the order's own rows) happens before."""
-    _ensure_stock(priced)
-    plan = _plan_capacity(priced, today)
-    if plan.failure is not None:
-        _reserve_stock(priced, ensure=False)  # a material running out is the news to give first
-        raise _capacity_exhausted(priced[plan.failed_unit], plan.failure)
-    _remember_spec_versions(priced)
-    order = _loaded(Order, run_core(_INSERT_ORDER, {
-        "reference": _new_reference(), "source": source, "customer_name": customer.name,
-        "email": customer.email, "address": customer.address,
-        "currency": priced[0].spec.currency,
-        "total": sum((p.price for p in priced), Decimal(0)), "promised_date": max(plan.dates),
-        "partner_id": partner_id, "partner_reference": partner_reference}).one()._mapping)
+    commit. Everything else (reads, the order's own rows) happens before. (On PostgreSQL,
+    `orders_pg.store` does the same in four round trips.)"""
+    ensure_stock(priced)
+    plan = plan_capacity(priced, today)
+    refuse_unplanned(priced, plan)
+    remember_spec_versions(priced)
+    order = loaded(Order, run_core(_INSERT_ORDER, order_row(
+        customer, priced, source, partner_id, partner_reference, plan.dates)).one()._mapping)
     written.append(order)
     written.extend(_insert_units(order, priced, plan.dates))  # before the locks
     _reserve_stock(priced, ensure=False)
-    promised = _book_planned(priced, plan)
-    if promised != plan.dates:  # another order took the room the plan counted on
+    keep_promises(order, _book_planned(priced, plan), plan.dates)
+    if before_commit is not None:
+        before_commit(order)
+    return order
+
+
+def refuse_unplanned(priced: list[CheckedUnit], plan: capacity.Plan) -> None:
+    """CapacityExhausted for the first unit the line has no room for; but a material running
+    out is the news to give first."""
+    if plan.failure is not None:
+        _reserve_stock(priced, ensure=False)
+        raise _capacity_exhausted(priced[plan.failed_unit], plan.failure)
+
+
+def order_row(customer: CustomerDetails, priced: list[CheckedUnit], source: str,
+              partner_id: int | None, partner_reference: str | None,
+              dates: list[date]) -> dict:
+    return {"reference": _new_reference(), "source": source, "customer_name": customer.name,
+            "email": customer.email, "address": customer.address,
+            "currency": priced[0].spec.currency,
+            "total": sum((p.price for p in priced), Decimal(0)), "promised_date": max(dates),
+            "partner_id": partner_id, "partner_reference": partner_reference}
+
+
+def keep_promises(order: Order, promised: list[date], planned: list[date]) -> None:
+    """Dates as booked, where another order took the room the plan counted on."""
+    if promised != planned:
         for unit, unit_date in zip(order.units, promised):
             unit.promised_date = unit_date
         order.promised_date = max(promised)
-    return order
 
 
 def _insert_units(order: Order, priced: list[CheckedUnit], dates: list[date]) -> list[Unit]:
     """The order's units, their pending work orders and first events, in one statement each
     rather than through the session's unit of work, whose cost grows with every unit (ten
     units: about a quarter less CPU for the order); `order.units` is set."""
-    units = [_loaded(Unit, row._mapping) for row in run_core(
-        _INSERT_UNITS, [_unit_row(order.id, p, day) for p, day in zip(priced, dates)])]
-    codes = {unit.id: _unit_code(unit.id) for unit in units}
+    units = [loaded(Unit, row._mapping) for row in run_core(
+        _INSERT_UNITS, [unit_row(order.id, p, day) for p, day in zip(priced, dates)])]
+    codes = {unit.id: unit_code(unit.id) for unit in units}
     batch.set_values(Unit.__table__.c.code, codes)
-    run_core(_INSERT_WORK_ORDERS, [{"unit_id": unit.id, "status": "pending"} for unit in units])
-    run_core(_INSERT_EVENTS, [
-        {"unit_id": unit.id, "from_status": None, "to_status": "queued", "actor": "system",
-         "note": "order placed"} for unit in units])
+    insert_unit_rows(units)
     for unit in units:
         set_committed_value(unit, "code", codes[unit.id])
     set_committed_value(order, "units", units)
     return units
 
 
+def insert_unit_rows(units: list[Unit]) -> None:
+    """Each new unit's pending work order and first event."""
+    direct.insert_rows(WorkOrder.__table__, [
+        {"unit_id": unit.id, "status": "pending"} for unit in units])
+    direct.insert_rows(UnitEvent.__table__, [
+        {"unit_id": unit.id, "from_status": None, "to_status": "queued", "actor": "system",
+         "note": "order placed"} for unit in units])
+
+
 # Built once: Core INSERT ... RETURNING, not the ORM's unit of work (its flush of one order
 # and its units cost more CPU than every other statement of the order together).
 _INSERT_ORDER = insert(Order.__table__).returning(*Order.__table__.c)
 _INSERT_UNITS = insert(Unit.__table__).returning(*Unit.__table__.c, sort_by_parameter_order=True)
-_INSERT_WORK_ORDERS = insert(WorkOrder.__table__)
-_INSERT_EVENTS = insert(UnitEvent.__table__)
 
 
-def _loaded(model: type, row: Mapping):
+def loaded(model: type, row: Mapping):
     """An object for a row just inserted, in the session as if loaded (no SQL)."""
     obj = model(**row)
     make_transient_to_detached(obj)
@@ -197,7 +225,7 @@ def _loaded(model: type, row: Mapping):
     return obj
 
 
-def _unit_row(order_id: int, p: CheckedUnit, promised: date) -> dict:
+def unit_row(order_id: int, p: CheckedUnit, promised: date) -> dict:
     return {"order_id": order_id, "code": f"tmp-{secrets.token_hex(12)}", "position": p.position,
             "label": p.request.label, "product_id": p.spec.id, "spec_version": p.spec.version,
             "design": p.design, "quote": p.quote, "bill": p.bill, "routing": p.routing,
@@ -212,11 +240,11 @@ def add_unit(order: Order, p: CheckedUnit, today: date, note: str) -> Unit:
     unit = _new_unit(p, promised, note)
     order.units.append(unit)
     db.session.flush()
-    unit.code = _unit_code(unit.id)
+    unit.code = unit_code(unit.id)
     return unit
 
 
-def _unit_code(unit_id: int) -> str:
+def unit_code(unit_id: int) -> str:
     return f"U-{utcnow().strftime('%y%m')}-{unit_id:06d}"
 
 
@@ -231,7 +259,7 @@ def _new_unit(p: CheckedUnit, promised: date, note: str = "order placed") -> Uni
     return unit
 
 
-def _remember_spec_versions(priced: list[CheckedUnit]) -> None:
+def remember_spec_versions(priced: list[CheckedUnit]) -> None:
     """Store each spec version's source once; two first orders of a new version may race."""
     stored = current_app.extensions.setdefault("spec_versions_stored", set())
     for spec in {p.spec.version: p.spec for p in priced}.values():
@@ -245,23 +273,32 @@ def _remember_spec_versions(priced: list[CheckedUnit]) -> None:
             pass
 
 
-def _ensure_stock(priced: list[CheckedUnit]) -> None:
+def ensure_stock(priced: list[CheckedUnit]) -> None:
     for spec in {p.spec.id: p.spec for p in priced}.values():
         stock.ensure_stock_once(spec)
 
 
 def _reserve_stock(priced: list[CheckedUnit], ensure: bool = True) -> None:
     if ensure:
-        _ensure_stock(priced)
+        ensure_stock(priced)
+    try:
+        stock.reserve_many(material_needs(priced))
+    except stock.InsufficientStock as exc:
+        raise out_of_stock(priced, exc) from exc
+
+
+def material_needs(priced: list[CheckedUnit]) -> dict[tuple[str, str], Decimal]:
+    """The order's quantity of each (product, material)."""
     needs: dict[tuple[str, str], Decimal] = {}
     for p in priced:
         for line in p.bill:
             key = (p.spec.id, line["material"])
             needs[key] = needs.get(key, Decimal(0)) + Decimal(line["quantity"])
-    try:
-        stock.reserve_many(needs)
-    except stock.InsufficientStock as exc:
-        raise OutOfStock(_out_of_stock_problems(priced, exc)) from exc
+    return needs
+
+
+def out_of_stock(priced: list[CheckedUnit], exc: stock.InsufficientStock) -> OutOfStock:
+    return OutOfStock(_out_of_stock_problems(priced, exc))
 
 
 def _out_of_stock_problems(priced: list[CheckedUnit],
@@ -294,25 +331,33 @@ def _field_of_material(p: CheckedUnit, material_id: str) -> str:
 
 
 def _book_capacity(priced: list[CheckedUnit], today: date) -> list[date]:
-    return _book_planned(priced, _plan_capacity(priced, today))
+    return _book_planned(priced, plan_capacity(priced, today))
 
 
-def _plan_capacity(priced: list[CheckedUnit], today: date) -> capacity.Plan:
+def plan_capacity(priced: list[CheckedUnit], today: date,
+                  read: capacity.Reader | None = None) -> capacity.Plan:
     try:
         return capacity.plan_units([
             (p.spec.line, p.routing,
              capacity.earliest_start(p.spec.line, p.spec.lead_time_days, today))
-            for p in priced])
+            for p in priced], read)
     except capacity.NoCapacity as exc:  # a line without a working day
         raise _capacity_exhausted(priced[0], exc) from exc
 
 
-def _book_planned(priced: list[CheckedUnit], plan: capacity.Plan) -> list[date]:
+def _book_planned(priced: list[CheckedUnit], plan: capacity.Plan,
+                  book: Callable[[capacity.Plan], list[date]] = capacity.book_plan) -> list[date]:
     try:
-        return capacity.book_plan(plan)
+        return book(plan)
     except capacity.NoCapacity as exc:
         unit = priced[plan.failed_unit] if plan.failed_unit is not None else priced[-1]
         raise _capacity_exhausted(unit, exc) from exc
+
+
+def book_one_by_one(priced: list[CheckedUnit], plan: capacity.Plan) -> list[date]:
+    """Book unit by unit as the bookings are now: another order took the room the plan
+    counted on."""
+    return _book_planned(priced, plan, capacity.book_units)
 
 
 def _capacity_exhausted(p: CheckedUnit, exc: capacity.NoCapacity) -> CapacityExhausted:

@@ -111,19 +111,30 @@ def reserve_many(needs: Mapping[tuple[str, str], Decimal]) -> None:
     batched UPDATE writes them. Two orders racing for the last metre cannot both win. The locks
     hold until the caller's transaction ends, so the caller commits soon after.
     """
-    wanted = {key: round_up(quantity) for key, quantity in needs.items()}
-    wanted = {key: quantity for key, quantity in wanted.items() if quantity > 0}
+    wanted = wanted_quantities(needs)
     if not wanted:
         return
     rows = run_core(_LOCK_ROWS, {"keys": list(wanted)}).all()
-    found = {(row.product_id, row.material_id): row for row in rows}
+    # one statement: the rows are ours until the commit
+    batch.set_values(_STOCK.c.reserved, reserved_after(wanted, rows))
+
+
+def wanted_quantities(needs: Mapping[tuple[str, str], Decimal]) -> dict[tuple[str, str], Decimal]:
+    """What to reserve of each (product, material), rounded up to what stock counts in."""
+    wanted = {key: round_up(quantity) for key, quantity in needs.items()}
+    return {key: quantity for key, quantity in wanted.items() if quantity > 0}
+
+
+def reserved_after(wanted: Mapping[tuple[str, str], Decimal], locked) -> dict[int, Decimal]:
+    """Each locked stock row's reservation with `wanted` added (by row id); InsufficientStock
+    for the first material, in (product, material) order, with less left than wanted."""
+    found = {(row.product_id, row.material_id): row for row in locked}
     for key in sorted(wanted):
         row = found.get(key)
         available = row.on_hand - row.reserved if row is not None else Decimal(0)
         if available < wanted[key]:
             raise InsufficientStock(key[0], key[1], wanted[key], available)
-    new = {found[key].id: found[key].reserved + quantity for key, quantity in wanted.items()}
-    batch.set_values(_STOCK.c.reserved, new)  # one statement: the rows are ours until the commit
+    return {found[key].id: found[key].reserved + quantity for key, quantity in wanted.items()}
 
 
 def set_on_hand(spec: ProductSpec, material_id: str, on_hand: Decimal) -> None:
