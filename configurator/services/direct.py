@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Table, insert
+from sqlalchemy.sql.expression import Executable
 from sqlalchemy.exc import DBAPIError
 
 from ..extensions import db, run_core
@@ -52,6 +53,32 @@ def sqlalchemy_errors(conn) -> Iterator[None]:
             connection.invalidate(exc)
         raise DBAPIError.instance(None, None, exc, psycopg.Error, dialect=connection.dialect,
                                   connection_invalidated=lost) from exc
+
+
+def rows(statement: Executable, params: Mapping[str, Any]) -> list:
+    """The rows of a Core SELECT (without expanding IN parameters), as named tuples. On
+    psycopg's connection the statement is compiled once and run on its cursor (about a
+    quarter less CPU than through SQLAlchemy; not pipelined: for one statement, entering and
+    leaving pipeline mode costs more than the round trip it saves); elsewhere through
+    SQLAlchemy."""
+    conn = connection()
+    if conn is None:
+        return run_core(statement, params).all()
+    from psycopg.rows import namedtuple_row
+
+    sql, defaults = _compiled(statement, db.session.get_bind().dialect)
+    with sqlalchemy_errors(conn):
+        cursor = conn.cursor(row_factory=namedtuple_row)
+        cursor.execute(sql, {**defaults, **params})
+        return cursor.fetchall()
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(statement: Executable, dialect) -> tuple[str, dict[str, Any]]:
+    compiled = statement.compile(dialect=dialect)
+    if compiled.post_compile_params:
+        raise ValueError("direct.rows cannot expand IN parameters; use run_core")
+    return str(compiled), dict(compiled.params)
 
 
 def insert_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, func, select
 
-from ..extensions import db, run_core
+from ..extensions import db
 from ..models import ApiKey, Order, Partner, PartnerStaff
+from . import direct
 from ..models._types import utcnow
 
 KEY_PREFIX = "pk_live_"
@@ -113,7 +114,7 @@ def authenticate(authorization: str | None) -> KeyHolder:
     if scheme.lower() != "bearer" or not secret:
         raise AuthenticationFailed(401, "Send your API key as 'Authorization: Bearer pk_live_...'.")
     digest = hash_key(secret)
-    found = run_core(_KEY_AND_PARTNER, {"digest": digest}).first()
+    found = next(iter(direct.rows(_KEY_AND_PARTNER, {"digest": digest})), None)
     # The lookup is by hash; compare again in constant time so timing tells nothing either way.
     if found is None or not hmac.compare_digest(found.key_hash, digest):
         raise AuthenticationFailed(

@@ -12,7 +12,7 @@ from ..domain import Validation, bill_of_materials, validate
 from ..domain.model import ProductSpec
 from ..extensions import db, run_core
 from ..models import MaterialStock
-from . import batch
+from . import batch, direct
 
 QUANTUM = Decimal("0.0001")  # the precision of MaterialStock quantities
 
@@ -45,7 +45,7 @@ class InsufficientStock(Exception):
 def levels(spec: ProductSpec) -> dict[str, Decimal]:
     """Available quantity of each material of `spec`; a pure read (unseeded rows count as the
     spec's initial stock)."""
-    rows = run_core(_LEVELS, {"product_id": spec.id})
+    rows = direct.rows(_LEVELS, {"product_id": spec.id})
     live = {row.material_id: row.on_hand - row.reserved for row in rows}
     return {m.id: Decimal(live.get(m.id, m.stock)) for m in spec.materials}
 
