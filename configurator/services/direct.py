@@ -56,21 +56,34 @@ def sqlalchemy_errors(conn) -> Iterator[None]:
 
 
 def rows(statement: Executable, params: Mapping[str, Any]) -> list:
-    """The rows of a Core SELECT (without expanding IN parameters), as named tuples. On
-    psycopg's connection the statement is compiled once and run on its cursor (about a
-    quarter less CPU than through SQLAlchemy; not pipelined: for one statement, entering and
-    leaving pipeline mode costs more than the round trip it saves); elsewhere through
-    SQLAlchemy."""
+    """The rows of a Core SELECT (without expanding IN parameters), as named tuples.
+
+    On psycopg's connection the statement is compiled once and run on its cursor, about a
+    quarter less CPU than through SQLAlchemy. When it is the first statement on the connection
+    (no transaction open yet: a page that only reads, the partner key's lookup), it runs
+    alone in autocommit mode: one round trip instead of three (BEGIN, the statement, and the
+    ROLLBACK when the request ends); a transaction the request opens later begins with its own
+    first statement. Not pipelined: for one statement, entering and leaving pipeline mode
+    cost more than the round trip it saves. Elsewhere through SQLAlchemy.
+    """
     conn = connection()
     if conn is None:
         return run_core(statement, params).all()
+    from psycopg.pq import TransactionStatus
     from psycopg.rows import namedtuple_row
 
     sql, defaults = _compiled(statement, db.session.get_bind().dialect)
+    alone = conn.info.transaction_status == TransactionStatus.IDLE
     with sqlalchemy_errors(conn):
-        cursor = conn.cursor(row_factory=namedtuple_row)
-        cursor.execute(sql, {**defaults, **params})
-        return cursor.fetchall()
+        if alone:
+            conn.autocommit = True
+        try:
+            cursor = conn.cursor(row_factory=namedtuple_row)
+            cursor.execute(sql, {**defaults, **params})
+            return cursor.fetchall()
+        finally:
+            if alone and not conn.closed:
+                conn.autocommit = False
 
 
 @functools.lru_cache(maxsize=64)
