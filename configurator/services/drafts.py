@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, insert, select
 
 from ..domain.model import ProductSpec
 from ..extensions import db, run_core
+from . import direct
 from ..models import Draft, Order, Unit
 from ..models._types import new_token, utcnow
 from .orders import normalise_design, order_by_tracking_token
@@ -46,7 +47,8 @@ def get_draft(token: str | None) -> Draft | None:
     """The draft behind a link, or None (also for malformed tokens)."""
     if not isinstance(token, str) or not TOKEN_PATTERN.fullmatch(token):
         return None
-    return db.session.execute(_BY_TOKEN, {"token": token}).scalar_one_or_none()
+    with direct.alone():
+        return db.session.execute(_BY_TOKEN, {"token": token}).scalar_one_or_none()
 
 
 def start_from_draft(token: str | None) -> Start | None:

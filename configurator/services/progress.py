@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
+from . import direct
 from ..models import Order, Unit
 
 # (status, label, station ids of a routing that already stand for this step)
@@ -52,5 +53,6 @@ def tracked_order(token: object) -> Order | None:
     tokens, like `orders.order_by_tracking_token`."""
     if not isinstance(token, str) or not 16 <= len(token) <= 64:
         return None
-    return db.session.execute(
-        _TRACKED.where(Order.tracking_token == token)).unique().scalar_one_or_none()
+    with direct.alone():
+        return db.session.execute(
+            _TRACKED.where(Order.tracking_token == token)).unique().scalar_one_or_none()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import (Blueprint, abort, flash, redirect, render_template, request, session,
                    url_for)
 
-from ..services import drafts, feedback, orders, progress, remakes
+from ..services import direct, drafts, feedback, orders, progress, remakes
 from ..specs_registry import catalog
 from . import feedback_forms as fb
 from . import shop_fragments as fragments
@@ -81,8 +81,9 @@ def remove_unit(index: int):
 
 @bp.get("/track/<token>")
 def track(token: str):
-    placed = progress.tracked_order(token) or abort(404)
-    return _track_page(placed)
+    with direct.alone():  # the page only reads: no transaction to open and roll back
+        placed = progress.tracked_order(token) or abort(404)
+        return _track_page(placed)
 
 
 def _track_page(placed, bound: dict | None = None):
