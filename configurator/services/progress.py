@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -43,8 +43,10 @@ def step_label(routing: Iterable[Mapping], status: str) -> str:
     return dict(unit_steps(routing)).get(status, status)
 
 
-# Built once: the tracking page's one query (building a statement costs more than running it).
-_TRACKED = select(Order).options(joinedload(Order.units).joinedload(Unit.events))
+# Built once, the token bound at execution: the tracking page's one query (building a
+# statement, and its cache key, costs more than running it).
+_TRACKED = (select(Order).options(joinedload(Order.units).joinedload(Unit.events))
+            .where(Order.tracking_token == bindparam("token")))
 
 
 def tracked_order(token: object) -> Order | None:
@@ -54,5 +56,4 @@ def tracked_order(token: object) -> Order | None:
     if not isinstance(token, str) or not 16 <= len(token) <= 64:
         return None
     with direct.alone():
-        return db.session.execute(
-            _TRACKED.where(Order.tracking_token == token)).unique().scalar_one_or_none()
+        return db.session.execute(_TRACKED, {"token": token}).unique().scalar_one_or_none()

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..domain import propagate, validate
 from ..domain.model import ProductSpec
@@ -48,9 +48,13 @@ def shipped_at(unit: Unit) -> datetime | None:
     return max((e.at for e in unit.events if e.to_status == "shipped"), default=None)
 
 
+# Built once, the unit bound at execution: the tracking page asks for each unit.
+_REQUESTS_OF = (select(RemakeRequest).where(RemakeRequest.unit_id == bindparam("unit_id"))
+                .order_by(RemakeRequest.id))
+
+
 def requests_of(unit_id: int) -> list[RemakeRequest]:
-    return list(db.session.execute(select(RemakeRequest).where(
-        RemakeRequest.unit_id == unit_id).order_by(RemakeRequest.id)).scalars())
+    return list(db.session.execute(_REQUESTS_OF, {"unit_id": unit_id}).scalars())
 
 
 def why_not(unit: Unit, now: datetime | None = None) -> str | None:
