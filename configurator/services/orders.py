@@ -51,7 +51,9 @@ def place_order(customer: CustomerDetails, units: Sequence[UnitRequest | Checked
                 before_commit: Callable[[Order], None] | None = None) -> Order:
     """Check and store an order in one transaction, then hand its work orders to the renderer.
     `before_commit(order)` runs last in that transaction (once per try), with the order and
-    its units written: what it writes commits with the order or not at all."""
+    its units written: what it writes commits with the order or not at all. On PostgreSQL it
+    runs inside the order's last pipeline (`orders_pg`), so it writes with
+    `direct.insert_rows`, not through the session, and reads nothing back."""
     customer = clean_customer(customer)
     priced = check_units(units)
     today = today or date.today()
