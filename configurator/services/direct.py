@@ -1,12 +1,15 @@
-"""Statements on the driver's own connection (PostgreSQL with psycopg), for an order's writes.
+"""Statements on the driver's own connection (PostgreSQL with psycopg): an order's writes, and
+the reads a request makes before anything else.
 
 Through SQLAlchemy, each statement of an order cost the app about 0.1 ms of CPU beyond the
 driver's own, and waited for its own round trip: the dozen statements of a keyed partner order
 were about half of its CPU (docs/load.md). On psycopg's connection, in the session's own
 transaction, statements whose results nobody reads yet are queued in pipeline mode and sent
-together. Errors come out as SQLAlchemy's (`IntegrityError`, `OperationalError`, ...), as they
-would from `db.session`, so callers handle both paths alike. Elsewhere (SQLite) `connection()`
-is None and callers run their statements through SQLAlchemy.
+together (`pipeline`, `insert_rows`). Reads that come first in a request run in autocommit
+mode, with no transaction to begin and roll back (`rows`, `alone`). Errors come out as
+SQLAlchemy's (`IntegrityError`, `OperationalError`, ...), as they would from `db.session`, so
+callers handle both paths alike. Elsewhere (SQLite) `connection()` is None and everything goes
+through SQLAlchemy.
 """
 from __future__ import annotations
 
@@ -95,7 +98,7 @@ def alone() -> Iterator[None]:
     try:
         yield
     finally:
-        if not conn.closed:
+        if not (conn.closed or conn.broken):  # a lost connection is replaced, not reused
             conn.autocommit = False
 
 
