@@ -29,10 +29,11 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from pathlib import Path
+
+from benchmarks.load_watch import CpuWatch, print_profile, start_profiler
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -70,11 +71,12 @@ def main() -> None:
                   f"locust: {USERS} users ({USERS // 2} shoppers, {USERS - USERS // 2} partner "
                   f"systems), {WARM_SECONDS} s warm-up then {SECONDS} s measured")
             _locust(base, scenario, scratch / "warm", WARM_SECONDS)
-            profiler = _start_profiler(server.process.pid, scratch) if PROFILE else None
-            cpu = _CpuWatch(server.process.pid)
+            profiler = (start_profiler(server.process.pid, scratch, SECONDS) if PROFILE
+                        else None)
+            cpu = CpuWatch(server.process.pid, SECONDS)
             stats = _locust(base, scenario, scratch / "run", SECONDS)
             if profiler is not None:
-                _print_profile(profiler, scratch)
+                print_profile(profiler, scratch)
         orders = _report(stats, scratch / "run")
         cpu.report(orders / SECONDS)
         _check_database(env, first_new_order, [scratch / "warm", scratch / "run"])
@@ -276,68 +278,6 @@ def _report(run: dict, prefix: Path) -> int:
     return orders
 
 
-class _CpuWatch:
-    """CPU seconds per second of gunicorn (master and workers), PostgreSQL, locust, Redis and
-    everything else, over the middle of the measured run (its first seconds, locust's start
-    included, and its last two are left out): where the machine's cores went."""
-
-    GROUPS = ("gunicorn", "PostgreSQL", "locust", "Redis", "other")
-
-    def __init__(self, server_pid: int):
-        self.server_pid, self.first, self.last = server_pid, None, None
-        self.lead = min(5.0, SECONDS / 4)
-        self.window = SECONDS - self.lead - 2
-        if self.window >= 1:
-            threading.Thread(target=self._watch, daemon=True).start()
-
-    def _watch(self) -> None:
-        time.sleep(self.lead)
-        self.first = self._snapshot()
-        time.sleep(self.window)
-        self.last = self._snapshot()
-
-    def _snapshot(self) -> tuple[float, dict, object]:
-        import psutil  # locust needs it, so it is there
-
-        try:
-            server = {self.server_pid} | {p.pid for p in
-                                          psutil.Process(self.server_pid).children(recursive=True)}
-        except psutil.Error:
-            server = set()
-        seen = {}
-        for process in psutil.process_iter(["name", "cmdline", "cpu_times"]):
-            times, name = process.info["cpu_times"], process.info["name"] or ""
-            if times is None:
-                continue
-            command = " ".join(process.info["cmdline"] or ())
-            group = ("gunicorn" if process.pid in server else "PostgreSQL" if name == "postgres"
-                     else "locust" if "locust" in command else "Redis" if "redis" in name
-                     else "other")
-            seen[process.pid] = (group, times.user + times.system)
-        return time.monotonic(), seen, psutil.cpu_times()
-
-    def report(self, orders_per_second: float) -> None:
-        if self.first is None or self.last is None:
-            return
-        (t0, before, machine0), (t1, after, machine1) = self.first, self.last
-        seconds = t1 - t0
-        used = Counter()
-        for pid, (group, cpu) in after.items():
-            used[group] += cpu - before[pid][1] if pid in before else cpu
-        busy = sum(machine1) - sum(machine0) - (machine1.idle - machine0.idle)
-        cores = os.cpu_count() or 1
-        total = sum(used.values()) or 1
-        shares = ", ".join(
-            f"{group} {used[group] / seconds:.2f} ({100 * used[group] / total:.0f} %)"
-            for group in self.GROUPS)
-        print(f"CPU, seconds per second over {seconds:.0f} s of the run ({cores} cores, "
-              f"{100 * busy / seconds / cores:.0f} % busy): {shares}")
-        if orders_per_second:
-            print("  per order placed: " + ", ".join(
-                f"{group} {1000 * used[group] / seconds / orders_per_second:.1f} ms"
-                for group in self.GROUPS[:3]))
-
-
 def _check_database(env: dict[str, str], first_new_order: int, prefixes: list[Path]) -> None:
     """The database holds exactly the orders answered as created, each whole."""
     from sqlalchemy import create_engine, text
@@ -379,59 +319,3 @@ def _empty_queue(queue: str) -> None:
         redis.Redis.from_url(REDIS).delete(queue)
     except Exception as exc:  # the benchmark's figures stand; say what was left behind
         print(f"could not empty the render queue {queue!r} on {REDIS}: {exc}")
-
-
-# -- profiling ----------------------------------------------------------------------------
-
-def _start_profiler(master: int, scratch: Path) -> subprocess.Popen | None:
-    py_spy = shutil.which("py-spy") or str(BIN / "py-spy")
-    workers = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    if not Path(py_spy).exists() or not workers:
-        print("profile: py-spy is not installed (pip install py-spy); skipped")
-        return None
-    return subprocess.Popen(
-        [py_spy, "record", "--pid", str(workers[0]), "--duration", str(max(5, SECONDS - 10)),
-         "--format", "raw", "--output", str(scratch / "profile.txt"), "--nonblocking",
-         "--gil"],  # only the thread holding the GIL: where the CPU goes, not who waits
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def _print_profile(profiler: subprocess.Popen, scratch: Path) -> None:
-    """Share of samples per function (inclusive) in one worker: where a request's time goes."""
-    profiler.wait(timeout=120)
-    path = scratch / "profile.txt"
-    if not path.exists():
-        print("profile: py-spy wrote nothing (it may need ptrace permission)")
-        return
-    inclusive, own, total = Counter(), Counter(), 0
-    for line in path.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        frames = [_frame_name(frame) for frame in stack.split(";")]
-        total += int(count)
-        own[frames[-1]] += int(count)
-        for frame in set(frames):
-            inclusive[frame] += int(count)
-    if not total:
-        print("profile: no samples")
-        return
-    print(f"profile of one worker, CPU only ({total} samples holding the GIL)")
-    print("  our code, inclusive:")
-    for frame, count in [item for item in inclusive.most_common()
-                         if item[0].startswith("configurator/")][:25]:
-        print(f"    {100 * count / total:5.1f}%  {frame}")
-    print("  any code, self:")
-    for frame, count in own.most_common(15):
-        print(f"    {100 * count / total:5.1f}%  {frame}")
-
-
-def _frame_name(frame: str) -> str:
-    """'propagate (/work/main/configurator/domain/engine.py:364)' -> 'configurator/domain/engine.py
-    propagate'; library frames keep their package and module."""
-    function, _, where = frame.partition(" (")
-    path = where.split(":")[0]
-    for marker in ("/site-packages/", "/lib/python3"):
-        if marker in path:
-            return f"{path.split(marker, 1)[1]} {function}"
-    if "configurator/" in path:
-        return f"configurator/{path.split('configurator/', 1)[1]} {function}"
-    return f"{path.rsplit('/', 1)[-1]} {function}"
