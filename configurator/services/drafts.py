@@ -9,9 +9,9 @@ from sqlalchemy import bindparam, insert, select
 
 from ..domain.model import ProductSpec
 from ..extensions import db, run_core
-from . import direct
 from ..models import Draft, Order, Unit
 from ..models._types import new_token, utcnow
+from . import direct
 from .orders import normalise_design, order_by_tracking_token
 
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")

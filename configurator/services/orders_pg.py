@@ -71,11 +71,15 @@ def store(customer: CustomerDetails, priced: list[CheckedUnit], source: str,
     plan = orders.plan_capacity(priced, today, _reader(conn, len(priced), ids))
     orders.refuse_unplanned(priced, plan)
     orders.remember_spec_versions(priced)
-    order = _new_order(customer, priced, source, partner_id, partner_reference, plan, ids)
+    order_row, unit_rows = _new_rows(customer, priced, source, partner_id, partner_reference,
+                                     plan, ids)
+    order = _loaded(order_row, unit_rows)
     written.extend([order, *order.units])
     wanted = stock.wanted_quantities(orders.material_needs(priced))
     with direct.pipeline(conn):
-        _insert(order)
+        direct.insert_rows(Order.__table__, [order_row])
+        direct.insert_rows(Unit.__table__, unit_rows)
+        orders.insert_unit_rows(order.units)
         stock_rows = conn.cursor(row_factory=namedtuple_row)
         stock_rows.execute(_LOCK_STOCK, _pairs(wanted, "products", "materials"))
         booking_rows = conn.cursor(row_factory=namedtuple_row)
@@ -114,30 +118,25 @@ def _reader(conn, units: int, ids: dict) -> capacity.Reader:
     return read
 
 
-def _new_order(customer: CustomerDetails, priced: list[CheckedUnit], source: str,
-               partner_id: int | None, partner_reference: str | None, plan: capacity.Plan,
-               ids: dict) -> Order:
-    """The order and its units as they will be stored (with the model's defaults), in the
-    session as if loaded; nothing is written yet."""
-    row = direct.with_defaults(Order.__table__, {"id": ids["order"], **orders.order_row(
+def _new_rows(customer: CustomerDetails, priced: list[CheckedUnit], source: str,
+              partner_id: int | None, partner_reference: str | None, plan: capacity.Plan,
+              ids: dict) -> tuple[dict, list[dict]]:
+    """The order's row and its units' rows as they will be stored, with the model's defaults
+    and the ids taken from the sequences (so each unit has its code)."""
+    order_row = direct.with_defaults(Order.__table__, {"id": ids["order"], **orders.order_row(
         customer, priced, source, partner_id, partner_reference, plan.dates)})
-    order = orders.loaded(Order, row)
-    units = [orders.loaded(Unit, direct.with_defaults(Unit.__table__, {
-        **orders.unit_row(order.id, p, day), "id": unit_id,
-        "code": orders.unit_code(unit_id)}))
+    unit_rows = [direct.with_defaults(Unit.__table__, {
+        **orders.unit_row(order_row["id"], p, day), "id": unit_id,
+        "code": orders.unit_code(unit_id)})
         for p, day, unit_id in zip(priced, plan.dates, ids["units"])]
-    set_committed_value(order, "units", units)
+    return order_row, unit_rows
+
+
+def _loaded(order_row: dict, unit_rows: list[dict]) -> Order:
+    """The order and its units in the session as if loaded; nothing is written yet."""
+    order = orders.loaded(Order, order_row)
+    set_committed_value(order, "units", [orders.loaded(Unit, row) for row in unit_rows])
     return order
-
-
-def _insert(order: Order) -> None:
-    direct.insert_rows(Order.__table__, [_columns(order, Order)])
-    direct.insert_rows(Unit.__table__, [_columns(unit, Unit) for unit in order.units])
-    orders.insert_unit_rows(order.units)
-
-
-def _columns(obj, model: type) -> dict:
-    return {column.key: getattr(obj, column.key) for column in model.__table__.columns}
 
 
 def _pairs(keys, first: str, second: str) -> dict[str, list]:
