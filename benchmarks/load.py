@@ -34,6 +34,7 @@ from collections import Counter
 from pathlib import Path
 
 from benchmarks.load_watch import CpuWatch, print_profile, start_profiler
+from configurator.cli_serve import default_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -43,7 +44,7 @@ REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 USERS = int(os.environ.get("BENCH_USERS", "32"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "40"))
 WARM_SECONDS = int(os.environ.get("BENCH_WARM_SECONDS", "10"))
-WORKERS = int(os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
+WORKERS = int(os.environ.get("BENCH_WORKERS", str(default_workers())))  # as `configurator serve`
 THREADS = int(os.environ.get("BENCH_THREADS", "1"))
 PROFILE = os.environ.get("BENCH_PROFILE") == "1"
 CLICKS = 3  # propagate calls per shop order

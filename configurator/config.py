@@ -33,7 +33,7 @@ DEFAULTS: dict[str, object] = {
     # (one count for every worker and host), else in each process's memory (the embedded default).
     "RATELIMIT_STORAGE_URI": None,
     "PRINT_JOB_KEEP_HOURS": 24,  # merged PDFs and zips of print jobs are deleted after this
-    # `configurator serve` (gunicorn); None workers: 2 x cores + 1
+    # `configurator serve` (gunicorn); None workers: cores + 1 (`cli_serve.default_workers`)
     "SERVE_BIND": "127.0.0.1:8000",
     "SERVE_WORKERS": None,
     # One thread a worker: a request never waits for the GIL behind another one of its worker
