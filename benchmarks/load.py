@@ -12,7 +12,9 @@
    the real forms with CSRF, half partner systems) for BENCH_SECONDS;
 4. prints orders per second, p50 and p99 per endpoint, errors, the targets with ratios, where
    the machine's CPU went (gunicorn, PostgreSQL, locust, the rest), and checks that the
-   database holds exactly the orders answered as created.
+   database holds exactly the orders answered as created;
+5. prints how fast the machine was before and after (the CPU of one `propagate` alone), the
+   figure that compares runs on different machines.
 
 BENCH_PROFILE=1 also samples one gunicorn worker with py-spy during the run and prints where
 its time goes.
@@ -33,7 +35,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from benchmarks.load_watch import CpuWatch, print_profile, start_profiler
+from benchmarks.load_watch import CpuWatch, engine_reference, print_profile, start_profiler
 from configurator.cli_serve import default_workers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +61,7 @@ def main() -> None:
         return
     scratch = Path(tempfile.mkdtemp(prefix="bench-load-"))
     queue = f"bench-{secrets.token_hex(4)}"
+    reference = engine_reference()
     env = _environment(scratch, queue)
     try:
         _fresh_database()
@@ -81,6 +84,8 @@ def main() -> None:
         orders = _report(stats, scratch / "run")
         cpu.report(orders / SECONDS)
         _check_database(env, first_new_order, [scratch / "warm", scratch / "run"])
+        print(f"machine: a propagate of the suit alone takes {reference:.2f} ms of CPU before the "
+              f"run, {engine_reference():.2f} ms after (compare runs on other machines by it)")
     finally:
         _empty_queue(queue)
         shutil.rmtree(scratch, ignore_errors=True)

@@ -130,3 +130,23 @@ def _frame_name(frame: str) -> str:
     if "configurator/" in path:
         return f"configurator/{path.split('configurator/', 1)[1]} {function}"
     return f"{path.rsplit('/', 1)[-1]} {function}"
+
+
+def engine_reference(designs: int = 60, rounds: int = 20) -> float:
+    """Milliseconds of CPU a `propagate` of the shipped suit takes in this process, alone (the
+    best of `rounds` passes over the same partial designs): how fast this machine is just now.
+    2-core VMs differ by a third from one another and drift within the hour, so runs of the load
+    benchmark on different machines, or far apart, compare only through this figure."""
+    from benchmarks.engine import SPECS, realistic_designs
+    from configurator.domain.engine import propagate
+    from configurator.domain.loader import load_specs
+
+    spec = load_specs(SPECS).products["suit"]
+    states = realistic_designs(spec, designs)
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.process_time()
+        for design in states:
+            propagate(spec, design)
+        best = min(best, time.process_time() - start)
+    return best / len(states) * 1000
