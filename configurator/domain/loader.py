@@ -14,7 +14,8 @@ from typing import Any
 import jsonschema
 
 from . import schema
-from .expr import BoolOp, Expr, ExprError, Unary, parse
+from .expr import BoolOp, Expr, ExprError, Unary
+from .parser import parse
 from .model import (
     Choice, LineSpec, Measurement, MaterialSpec, Operation, Option, ProductSpec, Rule, Station,
     Surcharge, TextInput, Usage, VolumeTier,
