@@ -15,6 +15,7 @@ from typing import Any
 from . import numeric
 from .compile import Compiled, compiled
 from .model import ProductSpec
+from .reasons import excluding
 from .results import ChoiceState, MeasurementRange, Propagation, Reason
 from .validation import applies, as_dict, measurement_problem, plain_decimal, to_fraction
 
@@ -316,7 +317,7 @@ def _option_states(call: _Call, support, relaxed, tree_ok, numeric_ok):
                 states[choice.id] = AVAILABLE
             else:
                 states[choice.id] = ChoiceState(False, explain=functools.partial(
-                    _reasons, call, i, v, support if others_ok else None))
+                    excluding, call, i, v, support if others_ok else None))
         options[option.id] = states
         active[option.id] = _active(spec, option, names, states)
     return options, active
@@ -331,60 +332,6 @@ def _active(spec: ProductSpec, option, names: dict, states: dict) -> bool:
     if when.names() <= names.keys():
         return applies(spec, when, names)
     return any(s.available for s in states.values())
-
-
-def _reasons(call: _Call, var: int, value: int, support) -> tuple[Reason, ...]:
-    """The rules that exclude a choice.
-
-    First the rules with no row for it that fits the selections, the stock and the entries: a
-    shawl collar's rule on flap pockets once the shawl collar is chosen. Failing those, the
-    rules whose every row for it needs a partner that is no longer possible (`support`, given
-    when the rest of the design is feasible): a ticket pocket's rule that it needs flap pockets
-    once the shawl collar has ruled them out. That partner then shows its own reason. Failing
-    both, the choice is excluded by several rules together, and says so."""
-    found = _blaming(call, var, value, None)
-    if not found and support is not None:
-        found = _blaming(call, var, value, support)
-    if not found:
-        found = [Reason("combination",
-                        "Not possible together with your other choices and measurements.")]
-    return tuple(dict.fromkeys(found))
-
-
-def _blaming(call: _Call, var: int, value: int, support) -> list[Reason]:
-    cp = call.cp
-    found = []
-    for t in cp.var_tables[var]:
-        table = cp.tables[t]
-        if table.rule_id is None:
-            continue
-        rows = table.by_value.get((var, value), ())
-        if not any(_row_fits(call, table, row, atoms, var, support) for row, atoms in rows):
-            found.append(Reason(table.rule_id, table.message))
-    return found
-
-
-def _row_fits(call: _Call, table, row, atoms, var: int, support) -> bool:
-    """Does this row of the rule's table allow the choice, given the selections (and, with
-    `support`, only partners that are still possible)?"""
-    selected, in_stock, class_of = call.selected, call.in_stock, call.cp.class_of
-    for s, v in zip(table.scope, row):
-        if s == var:
-            continue
-        if s in selected:
-            if selected[s] != v and not (call.cp.values[s][v] is None
-                                         and call.spec.options[s].when is not None):
-                return False
-        elif not in_stock[s][v] or (support is not None and class_of[s][v] not in support[s]):
-            return False
-    if not atoms:
-        return True
-    return all(_atom_possible(call, call.cp.linears[a]) for a in atoms)
-
-
-def _atom_possible(call: _Call, linear: numeric.Linear) -> bool:
-    lo, hi = call.fixed_bounds()
-    return sum(a * (hi[v] if a > 0 else lo[v]) for v, a in linear.terms) >= linear.bound
 
 
 def _measurement_ranges(call: _Call, scenarios: set[int], tree_ok) -> dict[str, MeasurementRange]:
