@@ -17,8 +17,8 @@ from ..extensions import db
 from ..models import GroupMember, GroupOrder, Order
 from ..models._types import utcnow
 from . import stock
-from .groups import (PLACED, READY, GroupClosed, GroupError, check_member, group_error,
-                     require_not_placed, spec_of)
+from .group_input import GroupClosed, GroupError, group_error
+from .groups import PLACED, READY, check_member, require_not_placed, spec_of
 from .orders import CustomerDetails, OrderRejected, Problem, UnitRequest, place_order
 
 

@@ -9,12 +9,10 @@ is checked against the clock on every change, so no job has to run for a group t
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from collections.abc import Iterable
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 
 from ..domain import bill_of_materials, propagate, validate
@@ -26,45 +24,13 @@ from ..models._types import utcnow
 from ..specs_registry import catalog
 from . import stock
 from .drafts import TOKEN_PATTERN
-from .orders import MAX_UNITS, Problem, normalise_design
+from .group_input import (MAX_MEMBERS, GroupClosed, GroupError, GroupSettings, MemberDetails,
+                          clean_details, deadline_problems, email_address, end_of,
+                          expected_problems, group_error, settings_problems)
+from .orders import Problem, normalise_design
 
-MAX_MEMBERS = MAX_UNITS  # the whole group goes into one order
-MAX_DEADLINE_DAYS = 90
 READY, BLOCKED = "ready", "blocked"
 OPEN, CLOSED, PLACED = "open", "closed", "placed"
-
-
-class GroupError(Exception):
-    """A group change cannot be made; `problems` name the field and say what to do."""
-
-    def __init__(self, problems: Sequence[Problem]):
-        self.problems = list(problems)
-        super().__init__("; ".join(str(p) for p in self.problems))
-
-
-class GroupClosed(GroupError):
-    """The group no longer takes joins or changes (deadline passed, closed or placed)."""
-
-
-def group_error(field: str, rule: str, message: str) -> GroupError:
-    return GroupError([Problem(None, field, rule, message)])
-
-
-@dataclass(frozen=True)
-class GroupSettings:
-    title: str
-    organiser_name: str
-    organiser_email: str
-    expected_members: int
-    deadline: date  # the group closes at the end of this day (UTC)
-
-
-@dataclass(frozen=True)
-class MemberDetails:
-    first_name: str
-    email: str
-    full_name: str = ""
-    label: str = ""
 
 
 # -- the spec's hint: which options are the members' ----------------------------------------
@@ -155,62 +121,18 @@ def create_group(spec: ProductSpec, design: object, settings: GroupSettings,
     now = now or utcnow()
     free = [o.id for o in spec.options if o.id in set(member_options)]
     base = prune(spec, {**normalise_design(design), "measurements": {}, "texts": {}})
-    problems = _settings_problems(settings, now) + _base_problems(spec, base, free)
+    problems = settings_problems(settings, now) + _base_problems(spec, base, free)
     if problems:
         raise GroupError(problems)
     group = GroupOrder(
         title=settings.title.strip(), organiser_name=settings.organiser_name.strip(),
-        organiser_email=_email(settings.organiser_email), product_id=spec.id,
+        organiser_email=email_address(settings.organiser_email), product_id=spec.id,
         spec_version=spec.version, base_design={"options": base["options"]},
         member_options=free, expected_members=settings.expected_members,
-        closes_at=_end_of(settings.deadline), state=OPEN)
+        closes_at=end_of(settings.deadline), state=OPEN)
     db.session.add(group)
     db.session.commit()
     return group
-
-
-def _settings_problems(settings: GroupSettings, now: datetime) -> list[Problem]:
-    problems = _text_problems((("title", _line(settings.title), 120, "a name for the group"),
-                               ("organiser_name", _line(settings.organiser_name), 200,
-                                "your name")))
-    try:
-        _email(settings.organiser_email)
-    except GroupError as exc:
-        problems += [Problem(None, "organiser_email", p.rule, p.message) for p in exc.problems]
-    return problems + _expected_problems(settings.expected_members) + _deadline_problems(
-        settings.deadline, now)
-
-
-def _text_problems(fields: Iterable[tuple[str, str, int, str]]) -> list[Problem]:
-    """(field, cleaned value, most characters, what to enter when it is required)."""
-    problems = []
-    for field, value, limit, required in fields:
-        if required and not value:
-            problems.append(Problem(None, field, "required", f"Please enter {required}."))
-        elif len(value) > limit:
-            problems.append(Problem(None, field, "length",
-                                    f"Too long: {limit} characters at most."))
-    return problems
-
-
-def _expected_problems(expected: object) -> list[Problem]:
-    if isinstance(expected, int) and 1 <= expected <= MAX_MEMBERS:
-        return []
-    return [Problem(None, "expected_members", "range", (
-        f"Please enter how many people you will invite: 1 to {MAX_MEMBERS} (one order holds "
-        f"{MAX_MEMBERS} units at most)."))]
-
-
-def _deadline_problems(deadline: object, now: datetime) -> list[Problem]:
-    if not isinstance(deadline, date):
-        return [Problem(None, "deadline", "required", "Please choose the last day to join.")]
-    if deadline < now.date():
-        return [Problem(None, "deadline", "past", "The last day to join cannot be in the past.")]
-    if deadline > now.date() + timedelta(days=MAX_DEADLINE_DAYS):
-        return [Problem(None, "deadline", "too-far", (
-            f"The last day to join can be at most {MAX_DEADLINE_DAYS} days from today: "
-            "cloth and workshop capacity are only promised that far ahead."))]
-    return []
 
 
 def _base_problems(spec: ProductSpec, base: dict, free: list[str]) -> list[Problem]:
@@ -228,22 +150,6 @@ def _base_problems(spec: ProductSpec, base: dict, free: list[str]) -> list[Probl
             Problem(None, "design", "infeasible",
                     "These shared choices cannot be made together; please change them.")]
     return problems
-
-
-def _end_of(day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time())
-
-
-def _line(value: object, limit: int | None = None) -> str:
-    text = " ".join(value.replace("\x00", "").split()) if isinstance(value, str) else ""
-    return text[:limit] if limit else text
-
-
-def _email(value: object) -> str:
-    try:
-        return validate_email(_line(value), check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise group_error("email", "email", f"Please check the email address: {exc}") from exc
 
 
 def _by_token(column, token: object):
@@ -320,13 +226,13 @@ def change_settings(group: GroupOrder, deadline: object, expected: object,
     """A new last day (which reopens a closed group) and a new head count; commits."""
     now = now or utcnow()
     require_not_placed(group)
-    problems = _deadline_problems(deadline, now) + _expected_problems(expected)
+    problems = deadline_problems(deadline, now) + expected_problems(expected)
     if isinstance(expected, int) and expected < len(group.members):
         problems.append(Problem(None, "expected_members", "range", (
             f"{len(group.members)} people have already joined; the count cannot be lower.")))
     if problems:
         raise GroupError(problems)
-    group.closes_at, group.expected_members, group.state = _end_of(deadline), expected, OPEN
+    group.closes_at, group.expected_members, group.state = end_of(deadline), expected, OPEN
     db.session.commit()
 
 
@@ -386,27 +292,8 @@ def remove_member(group: GroupOrder, member_id: object) -> str | None:
 def _apply(group: GroupOrder, member: GroupMember, details: MemberDetails,
            posted: object) -> None:
     spec = spec_of(group)
-    clean = _clean_details(group, member, details)
+    clean = clean_details(group, member, details)
     design = member_design(spec, group, posted)
     member.status, member.problems = check_member(spec, group, design)
     member.first_name, member.email = clean.first_name, clean.email
     member.full_name, member.label, member.design = clean.full_name, clean.label, design
-
-
-def _clean_details(group: GroupOrder, member: GroupMember, d: MemberDetails) -> MemberDetails:
-    first, full, label = _line(d.first_name), _line(d.full_name), _line(d.label)
-    problems = _text_problems((("first_name", first, 60, "your first name"),
-                               ("full_name", full, 200, ""), ("label", label, 200, "")))
-    if first and any(m.first_name.casefold() == first.casefold()
-                     for m in group.members if m is not member):
-        initial = full.split()[-1][0] if len(full.split()) > 1 else "S"
-        problems.append(Problem(None, "first_name", "taken", (
-            f"Someone called {first} has already joined this group; please add the initial "
-            f"of your surname (like {first} {initial}.) so the organiser can tell you apart.")))
-    try:
-        email = _email(d.email)
-    except GroupError as exc:
-        problems, email = problems + exc.problems, ""
-    if problems:
-        raise GroupError(problems)
-    return MemberDetails(first, email, full, label)
