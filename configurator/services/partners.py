@@ -10,8 +10,8 @@ from sqlalchemy import bindparam, func, select
 
 from ..extensions import db
 from ..models import ApiKey, Order, Partner, PartnerStaff
-from . import direct
 from ..models._types import utcnow
+from . import direct
 
 KEY_PREFIX = "pk_live_"
 DISPLAY_CHARS = len(KEY_PREFIX) + 4

@@ -9,8 +9,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from . import direct
 from ..models import Order, Unit
+from . import direct
 
 # (status, label, station ids of a routing that already stand for this step)
 FINAL_STEPS = (
