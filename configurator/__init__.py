@@ -57,11 +57,19 @@ def _finish_config(app: Flask) -> None:
         raise ConfigurationError(
             f"CONFIGURATOR_RENDER_IN_PROCESS is {cfg.get('RENDER_IN_PROCESS')!r}: it must be "
             "'background' (render after the answer, the default) or 'inline' (in the request).")
+    _require_seconds(cfg, "STOCK_LEVELS_MAX_AGE")
     cfg["RATELIMIT_ENABLED"] = cfg.get("RATELIMIT_ENABLED", True)
     cfg["RATELIMIT_STORAGE_URI"] = (cfg.get("RATELIMIT_STORAGE_URI")
                                     or _rate_limit_storage(cfg.get("BROKER_URL")))
     # Should that Redis be out of reach, count in memory meanwhile instead of failing requests.
     cfg.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+
+
+def _require_seconds(cfg, key: str) -> None:
+    value = cfg.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ConfigurationError(
+            f"CONFIGURATOR_{key} is {value!r}: it must be a number of seconds, 0 or more.")
 
 
 def _rate_limit_storage(broker_url: object) -> str:

@@ -12,6 +12,10 @@ DEFAULTS: dict[str, object] = {
     "DATABASE_URL": None,  # None: SQLite in the instance folder
     # A pooled connection idle this long (seconds) is pinged before use (configurator/pool.py).
     "DATABASE_PING_AFTER_IDLE": 5,
+    # Seconds a process may show the shop stock levels it read before reading them again
+    # (services/stock.py `levels`); 0: read them for every request. Orders always check the
+    # stock as it is, locked.
+    "STOCK_LEVELS_MAX_AGE": 1.0,
     "BROKER_URL": None,  # None: render work orders in-process
     # Without a broker: "background" renders what a request asked for on the process's render
     # thread, after the answer; "inline" renders it in the request (tests).

@@ -300,6 +300,7 @@ def material_needs(priced: list[CheckedUnit]) -> dict[tuple[str, str], Decimal]:
 
 
 def out_of_stock(priced: list[CheckedUnit], exc: stock.InsufficientStock) -> OutOfStock:
+    stock.forget_levels(exc.product_id)  # the shop shows what the refusal says
     return OutOfStock(_out_of_stock_problems(priced, exc))
 
 

@@ -1,6 +1,7 @@
 """Material stock: live levels beside the spec, and atomic reservations for orders."""
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from decimal import ROUND_CEILING, Decimal
 
@@ -43,8 +44,35 @@ class InsufficientStock(Exception):
 
 
 def levels(spec: ProductSpec) -> dict[str, Decimal]:
-    """Available quantity of each material of `spec`; a pure read (unseeded rows count as the
-    spec's initial stock)."""
+    """Available quantity of each material of `spec` as the shop shows it; a pure read
+    (unseeded rows count as the spec's initial stock).
+
+    Each process reads them at most every STOCK_LEVELS_MAX_AGE seconds (1) and answers from
+    what it read meanwhile: every shopper's every change asks, and the reads were about a
+    tenth of the shop's CPU under load (docs/load.md). What the shop offers may lag the stock
+    by that long; an order always checks the stock as it is, locked, and refuses with the
+    field to change. A refusal for stock, and a restock, in this process read again at once.
+    """
+    max_age = current_app.config["STOCK_LEVELS_MAX_AGE"]
+    if not max_age:
+        return stored_levels(spec)
+    read = current_app.extensions.setdefault("stock_levels", {})
+    now = time.monotonic()
+    found = read.get((spec.id, spec.version))
+    if found is None or now - found[0] >= max_age:
+        found = read[(spec.id, spec.version)] = (now, stored_levels(spec))
+    return dict(found[1])  # callers change their copy (`levels_for`)
+
+
+def forget_levels(product_id: str) -> None:
+    """Read `product_id`'s levels again at the next ask (its stock is known to have changed)."""
+    read = current_app.extensions.get("stock_levels", {})
+    for key in [key for key in read if key[0] == product_id]:
+        read.pop(key, None)
+
+
+def stored_levels(spec: ProductSpec) -> dict[str, Decimal]:
+    """`levels` as stored at this moment (never from what was read before)."""
     rows = direct.rows(_LEVELS, {"product_id": spec.id})
     live = {row.material_id: row.on_hand - row.reserved for row in rows}
     return {m.id: Decimal(live.get(m.id, m.stock)) for m in spec.materials}
@@ -139,6 +167,7 @@ def reserved_after(wanted: Mapping[tuple[str, str], Decimal], locked) -> dict[in
 
 def set_on_hand(spec: ProductSpec, material_id: str, on_hand: Decimal) -> None:
     """Set the stock on hand of one material (demo data, restocking); the caller commits."""
+    forget_levels(spec.id)
     ensure_stock(spec)
     db.session.execute(
         update(MaterialStock)
