@@ -135,17 +135,26 @@ def with_defaults(table: Table, row: Mapping[str, Any]) -> dict[str, Any]:
     """`row` with a value for every column: the model's default where it has one, else None
     (columns only the database fills, and an id nobody gave, are left to the database)."""
     full = dict(row)
+    for key, call, value in _defaults(table):
+        if key not in full:
+            full[key] = value(None) if call else value
+    return full
+
+
+@functools.lru_cache(maxsize=64)
+def _defaults(table: Table) -> tuple[tuple[str, bool, Any], ...]:
+    """(column key, whether its default is called, the default) for each column `with_defaults`
+    fills, worked out once per table."""
+    found = []
     for column in table.columns:
-        if column.key in full:
-            continue
         default = column.default
         if default is not None and default.is_callable:
-            full[column.key] = default.arg(None)  # SQLAlchemy wraps it to take a context
+            found.append((column.key, True, default.arg))  # SQLAlchemy wraps it to take a context
         elif default is not None and default.is_scalar:
-            full[column.key] = default.arg
+            found.append((column.key, False, default.arg))
         elif column.server_default is None and not column.primary_key:
-            full[column.key] = None
-    return full
+            found.append((column.key, False, None))
+    return tuple(found)
 
 
 @functools.lru_cache(maxsize=64)

@@ -180,8 +180,15 @@ def normalise_design(design: Any) -> dict:
 
 def _jsonable(value: Any) -> dict:
     """A bill line or routing step as stored (its fields are flat: no deep copy needed)."""
-    return {f.name: (str(v) if isinstance(v := getattr(value, f.name), Decimal) else v)
-            for f in fields(value)}
+    return {name: (str(v) if isinstance(v := getattr(value, name), Decimal) else v)
+            for name in _field_names(type(value))}
+
+
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    """A dataclass's field names, looked up once: `fields()` builds its answer at every call,
+    and an order's bill and routing ask about twenty times."""
+    return tuple(f.name for f in fields(kind))
 
 
 def _check_currency(priced: list[CheckedUnit]) -> list[Problem]:
