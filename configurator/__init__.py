@@ -57,7 +57,8 @@ def _finish_config(app: Flask) -> None:
         raise ConfigurationError(
             f"CONFIGURATOR_RENDER_IN_PROCESS is {cfg.get('RENDER_IN_PROCESS')!r}: it must be "
             "'background' (render after the answer, the default) or 'inline' (in the request).")
-    _require_seconds(cfg, "STOCK_LEVELS_MAX_AGE")
+    for key in ("STOCK_LEVELS_MAX_AGE", "PARTNER_KEY_MAX_AGE"):
+        _require_seconds(cfg, key)
     cfg["RATELIMIT_ENABLED"] = cfg.get("RATELIMIT_ENABLED", True)
     cfg["RATELIMIT_STORAGE_URI"] = (cfg.get("RATELIMIT_STORAGE_URI")
                                     or _rate_limit_storage(cfg.get("BROKER_URL")))

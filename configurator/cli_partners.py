@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from sqlalchemy import select
 
 from .extensions import db
@@ -75,10 +76,12 @@ def issue_key(partner: str, label: str) -> None:
 @partners.command("revoke-key")
 @click.argument("key_id", type=int)
 def revoke_key(key_id: int) -> None:
-    """Revoke a key at once (requests with it get 403)."""
+    """Revoke a key (requests with it get 403 within PARTNER_KEY_MAX_AGE seconds)."""
     key = _key(key_id)
     service.revoke_key(key)
-    click.echo(f"key {key.id} ({key.prefix}…) revoked")
+    wait = current_app.config["PARTNER_KEY_MAX_AGE"]
+    click.echo(f"key {key.id} ({key.prefix}…) revoked; running web workers refuse it "
+               + (f"within {wait:g} seconds" if wait else "at once"))
 
 
 @partners.command("rotate-key")

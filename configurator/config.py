@@ -30,6 +30,10 @@ DEFAULTS: dict[str, object] = {
     "PUBLIC_URL": "http://127.0.0.1:5000",
     "MAX_CONTENT_LENGTH": 256 * 1024,
     "PARTNER_RATE_LIMIT": "120 per minute",
+    # Seconds a process takes a partner API key it found good at its word (services/partners.py
+    # `authenticate`): a key revoked elsewhere is refused everywhere within this; 0: look the
+    # key up at every request.
+    "PARTNER_KEY_MAX_AGE": 1.0,
     "LOGIN_RATE_LIMIT": "10 per minute",
     # per client address; a shopper changing a field every second stays far below it
     "PROPAGATE_RATE_LIMIT": "300 per minute",

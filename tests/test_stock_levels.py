@@ -68,8 +68,8 @@ def test_with_max_age_zero_every_ask_reads_the_stock(app, client, db, suit, clot
     assert not _fabric_offered(client, suit)["available"]
 
 
-def test_an_order_refused_for_stock_makes_the_shop_read_again(app, client, db, suit, cloth,
-                                                                customer):
+def test_an_order_refused_for_stock_makes_the_shop_read_again(
+        app, client, db, suit, cloth, customer):
     app.config["STOCK_LEVELS_MAX_AGE"] = 3600
     assert _fabric_offered(client, suit)["available"]
     _sold_out_elsewhere(db, suit, cloth)
