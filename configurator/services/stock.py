@@ -67,7 +67,7 @@ def levels(spec: ProductSpec) -> dict[str, Decimal]:
 def forget_levels(product_id: str) -> None:
     """Read `product_id`'s levels again at the next ask (its stock is known to have changed)."""
     read = current_app.extensions.get("stock_levels", {})
-    for key in [key for key in read if key[0] == product_id]:
+    for key in [key for key in list(read) if key[0] == product_id]:  # list(): other threads add
         read.pop(key, None)
 
 
