@@ -80,8 +80,9 @@ def revoke_key(key_id: int) -> None:
     key = _key(key_id)
     service.revoke_key(key)
     wait = current_app.config["PARTNER_KEY_MAX_AGE"]
+    unit = "second" if wait == 1 else "seconds"
     click.echo(f"key {key.id} ({key.prefix}…) revoked; running web workers refuse it "
-               + (f"within {wait:g} seconds" if wait else "at once"))
+               + (f"within {wait:g} {unit}" if wait else "at once"))
 
 
 @partners.command("rotate-key")
