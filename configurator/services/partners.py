@@ -16,8 +16,8 @@ from ..models._types import utcnow
 from . import direct
 
 KEY_PREFIX = "pk_live_"
-MAX_KNOWN_KEYS = 1000  # keys a process remembers as good before it starts afresh
 DISPLAY_CHARS = len(KEY_PREFIX) + 4
+MAX_KNOWN_KEYS = 1000  # keys a process remembers as good before it starts afresh
 
 
 class PartnerError(ValueError):
