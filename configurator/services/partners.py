@@ -4,20 +4,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import bindparam, func, select
 
 from ..extensions import db
 from ..models import ApiKey, Order, Partner, PartnerStaff
 from ..models._types import utcnow
-from . import direct
+from . import direct, remembered
 
 KEY_PREFIX = "pk_live_"
 DISPLAY_CHARS = len(KEY_PREFIX) + 4
-MAX_KNOWN_KEYS = 1000  # keys a process remembers as good before it starts afresh
 
 
 class PartnerError(ValueError):
@@ -127,23 +124,13 @@ def authenticate(authorization: str | None) -> KeyHolder:
     if scheme.lower() != "bearer" or not secret:
         raise AuthenticationFailed(401, "Send your API key as 'Authorization: Bearer pk_live_...'.")
     digest = hash_key(secret)
-    max_age = current_app.config["PARTNER_KEY_MAX_AGE"]
-    known = current_app.extensions.setdefault("partner_keys", {})
-    now = time.monotonic()
-    found = known.get(digest)
-    if found is not None and now - found[0] < max_age:
-        return found[1]
-    holder = _look_up(digest)
-    if max_age:
-        if len(known) >= MAX_KNOWN_KEYS:
-            known.clear()
-        known[digest] = (now, holder)
-    return holder
+    return remembered.recall("partner_keys", digest, "PARTNER_KEY_MAX_AGE",
+                             lambda: _look_up(digest))
 
 
 def forget_keys() -> None:
     """Look every key up again at its next use (one was revoked, or a partner changed)."""
-    current_app.extensions.get("partner_keys", {}).clear()
+    remembered.forget("partner_keys")
 
 
 def _look_up(digest: str) -> KeyHolder:

@@ -1,7 +1,6 @@
 """Material stock: live levels beside the spec, and atomic reservations for orders."""
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from decimal import ROUND_CEILING, Decimal
 
@@ -13,7 +12,7 @@ from ..domain import Validation, bill_of_materials, validate
 from ..domain.model import ProductSpec
 from ..extensions import db, run_core
 from ..models import MaterialStock
-from . import batch, direct
+from . import batch, direct, remembered
 
 QUANTUM = Decimal("0.0001")  # the precision of MaterialStock quantities
 
@@ -53,22 +52,14 @@ def levels(spec: ProductSpec) -> dict[str, Decimal]:
     by that long; an order always checks the stock as it is, locked, and refuses with the
     field to change. A refusal for stock, and a restock, in this process read again at once.
     """
-    max_age = current_app.config["STOCK_LEVELS_MAX_AGE"]
-    if not max_age:
-        return stored_levels(spec)
-    read = current_app.extensions.setdefault("stock_levels", {})
-    now = time.monotonic()
-    found = read.get((spec.id, spec.version))
-    if found is None or now - found[0] >= max_age:
-        found = read[(spec.id, spec.version)] = (now, stored_levels(spec))
-    return dict(found[1])  # callers change their copy (`levels_for`)
+    read = remembered.recall("stock_levels", (spec.id, spec.version), "STOCK_LEVELS_MAX_AGE",
+                             lambda: stored_levels(spec))
+    return dict(read)  # callers change their copy (`levels_for`)
 
 
 def forget_levels(product_id: str) -> None:
     """Read `product_id`'s levels again at the next ask (its stock is known to have changed)."""
-    read = current_app.extensions.get("stock_levels", {})
-    for key in [key for key in list(read) if key[0] == product_id]:  # list(): other threads add
-        read.pop(key, None)
+    remembered.forget("stock_levels", lambda key: key[0] == product_id)
 
 
 def stored_levels(spec: ProductSpec) -> dict[str, Decimal]:
